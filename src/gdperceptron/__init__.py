@@ -1,0 +1,108 @@
+"""gdperceptron: gradient descent on the logistic loss as a generalized perceptron.
+
+The public API; everything else is private to the package. See SPEC §1-§3.
+"""
+
+from gdperceptron._jax import jax  # noqa: F401  (float64 JAX set-up first)
+from gdperceptron.algorithms import (
+    ALGORITHM_NAMES,
+    ALGORITHMS,
+    Algorithm,
+    error_term,
+    get_algorithm,
+    loss_fn,
+    margins_fn,
+    perceptron_step,
+    weighted_direction,
+)
+from gdperceptron.config import DATA_NAMES, ENGINES, Problem, RunConfig, build, make_data, versions
+from gdperceptron.data import (
+    Dataset,
+    gaussian,
+    loss_unreliable,
+    make_dataset,
+    minimal_example,
+    standardize,
+    worst_case,
+)
+from gdperceptron.errors import DataFileNotFoundError, GDPerceptronError
+from gdperceptron.loaders import (
+    breast_cancer,
+    digits,
+    load_cifar10,
+    load_fashion_mnist,
+    load_mnist,
+    load_named,
+)
+from gdperceptron.losses import hard_weights, logistic_loss, logistic_weights, per_sample_loss
+from gdperceptron.models import (
+    ACTIVATIONS,
+    MODEL_NAMES,
+    Involution,
+    Model,
+    involution,
+    linear,
+    make_model,
+    mlp,
+    swap,
+    tied,
+    two_layer,
+)
+from gdperceptron.runner import execute, summarize
+from gdperceptron.trajectory import METRICS, Trajectory, run
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTIVATIONS",
+    "ALGORITHMS",
+    "ALGORITHM_NAMES",
+    "Algorithm",
+    "DATA_NAMES",
+    "DataFileNotFoundError",
+    "Dataset",
+    "ENGINES",
+    "GDPerceptronError",
+    "Involution",
+    "METRICS",
+    "MODEL_NAMES",
+    "Model",
+    "Problem",
+    "RunConfig",
+    "Trajectory",
+    "breast_cancer",
+    "build",
+    "digits",
+    "error_term",
+    "execute",
+    "gaussian",
+    "get_algorithm",
+    "hard_weights",
+    "involution",
+    "linear",
+    "load_cifar10",
+    "load_fashion_mnist",
+    "load_mnist",
+    "load_named",
+    "logistic_loss",
+    "logistic_weights",
+    "loss_fn",
+    "loss_unreliable",
+    "make_data",
+    "make_dataset",
+    "make_model",
+    "margins_fn",
+    "minimal_example",
+    "mlp",
+    "per_sample_loss",
+    "perceptron_step",
+    "run",
+    "standardize",
+    "summarize",
+    "swap",
+    "tied",
+    "two_layer",
+    "versions",
+    "weighted_direction",
+    "worst_case",
+]

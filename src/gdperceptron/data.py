@@ -1,0 +1,171 @@
+"""Data sets as validated, immutable ``(X, y)`` pairs with labels in {-1, +1}.
+
+SPEC §1 (notation), §5 (the minimal example), §6 (the predecessor's data sets).
+Real data shipped with scikit-learn lives in :mod:`gdperceptron.datasets_real`;
+loaders for local image files in :mod:`gdperceptron.loaders`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from gdperceptron.errors import GDPerceptronError
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A two-class data set.
+
+    Attributes:
+        X: features, shape ``(n, d)``, float64, finite.
+        y: labels, shape ``(n,)``, float64, values in {-1, +1}.
+        name: short name used in configs and reports.
+        info: free-form metadata (parameters that made the data).
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    name: str = "custom"
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def d(self) -> int:
+        return int(self.X.shape[1])
+
+    @property
+    def A(self) -> np.ndarray:
+        """Signed samples ``a_i = y_i x_i``, shape ``(n, d)`` (SPEC §1)."""
+        return self.y[:, None] * self.X
+
+
+def make_dataset(
+    X: Any, y: Any, name: str = "custom", info: dict[str, Any] | None = None
+) -> Dataset:
+    """Validate ``X`` and ``y`` and return a :class:`Dataset`.
+
+    ``y`` may hold any two distinct values; the smaller one (in sorted order) maps to -1
+    and the larger to +1, unless the labels already are {-1, +1}.
+
+    Raises:
+        GDPerceptronError: on wrong shapes, non-finite values, or not exactly two classes.
+    """
+    X = np.asarray(X)
+    y = np.asarray(y)
+    if X.ndim != 2:
+        raise GDPerceptronError(f"X must be a 2-D array (n, d), got shape {X.shape}")
+    if y.ndim != 1:
+        raise GDPerceptronError(f"y must be a 1-D array (n,), got shape {y.shape}")
+    if X.shape[0] != y.shape[0]:
+        raise GDPerceptronError(
+            f"X and y disagree on the number of samples: {X.shape[0]} rows vs {y.shape[0]} labels"
+        )
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise GDPerceptronError(f"empty data set: X has shape {X.shape}")
+    if not np.issubdtype(X.dtype, np.number) or np.iscomplexobj(X):
+        raise GDPerceptronError(f"X must be real numbers, got dtype {X.dtype}")
+    X = X.astype(np.float64)
+    if not np.all(np.isfinite(X)):
+        bad = int(np.sum(~np.isfinite(X)))
+        raise GDPerceptronError(f"X contains {bad} non-finite value(s) (NaN or inf)")
+    y_signed = labels_to_signed(y)
+    X.setflags(write=False)
+    y_signed.setflags(write=False)
+    return Dataset(X=X, y=y_signed, name=name, info=dict(info or {}))
+
+
+def labels_to_signed(y: Any) -> np.ndarray:
+    """Map two-class labels to {-1., +1.} (float64). Sorted order: first class -> -1."""
+    y = np.asarray(y)
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+        raise GDPerceptronError("labels contain NaN or inf")
+    classes = np.unique(y)
+    if classes.size != 2:
+        raise GDPerceptronError(
+            f"labels must have exactly two classes, got {classes.size}: {classes[:10].tolist()}"
+        )
+    if set(classes.tolist()) == {-1, 1}:
+        return y.astype(np.float64)
+    return np.where(y == classes[1], 1.0, -1.0)
+
+
+def minimal_example(d: int, mu: float = 1.0) -> Dataset:
+    """The minimal example of SPEC §5.
+
+    ``x_1 = 1_d`` with ``y_1 = +1``; ``x_2 = 1_d + mu e_1`` with ``y_2 = -1``.
+    Shapes: ``X`` is ``(2, d)``.
+    """
+    if int(d) != d or d < 2:
+        raise GDPerceptronError(f"the minimal example needs an integer d >= 2, got {d}")
+    if not np.isfinite(mu) or mu <= 0:
+        raise GDPerceptronError(f"mu must be a positive finite number, got {mu}")
+    d = int(d)
+    X = np.ones((2, d))
+    X[1, 0] += mu
+    return make_dataset(X, np.array([1.0, -1.0]), "minimal", {"d": d, "mu": float(mu)})
+
+
+def loss_unreliable() -> Dataset:
+    """Predecessor Theorem 4.1 (SPEC §6): (1, -1) with label +1 and (-1, -4) with label -1."""
+    X = np.array([[1.0, -1.0], [-1.0, -4.0]])
+    return make_dataset(X, np.array([1.0, -1.0]), "loss-unreliable")
+
+
+def worst_case(n: int) -> Dataset:
+    """Predecessor Theorem 5.1 (SPEC §6): one sample (0.5, -1) with label +1 and
+    ``n - 1`` samples (-0.5, -1) with label -1. Shapes: ``X`` is ``(n, 2)``."""
+    if int(n) != n or n < 2:
+        raise GDPerceptronError(f"the worst-case data set needs an integer n >= 2, got {n}")
+    n = int(n)
+    X = np.tile(np.array([-0.5, -1.0]), (n, 1))
+    X[0] = (0.5, -1.0)
+    y = -np.ones(n)
+    y[0] = 1.0
+    return make_dataset(X, y, "worst-case", {"n": n})
+
+
+def gaussian(n: int, d: int, margin: float = 0.1, *, seed: int) -> Dataset:
+    """Linearly separable Gaussian data with a chosen margin.
+
+    Draw a unit direction ``u`` and ``x_i ~ N(0, I_d)``; label ``y_i = sign(<u, x_i>)``;
+    then push every point away from the hyperplane so that ``y_i <u, x_i> >= margin``.
+    The returned data are separated by ``u`` with margin at least ``margin``.
+    """
+    if int(n) != n or n < 2 or int(d) != d or d < 1:
+        raise GDPerceptronError(f"gaussian data need integers n >= 2, d >= 1; got n={n}, d={d}")
+    if not np.isfinite(margin) or margin < 0:
+        raise GDPerceptronError(f"margin must be a finite number >= 0, got {margin}")
+    rng = np.random.default_rng(seed)
+    u = rng.standard_normal(d)
+    u /= np.linalg.norm(u)
+    X = rng.standard_normal((n, d))
+    s = X @ u
+    y = np.where(s >= 0, 1.0, -1.0)
+    y[0], y[1] = 1.0, -1.0  # both classes always present
+    X += ((margin - y * s).clip(min=0.0) * y)[:, None] * u[None, :]
+    return make_dataset(
+        X,
+        y,
+        "gaussian",
+        {
+            "n": int(n),
+            "d": int(d),
+            "margin": float(margin),
+            "seed": int(seed),
+            "direction": u.tolist(),
+        },
+    )
+
+
+def standardize(X: np.ndarray) -> np.ndarray:
+    """Centre each column and scale it to unit variance (constant columns are left at 0)."""
+    X = np.asarray(X, dtype=np.float64)
+    mean = X.mean(axis=0)
+    std = X.std(axis=0)
+    return (X - mean) / np.where(std > 0, std, 1.0)

@@ -1,0 +1,37 @@
+"""Logistic loss and the per-sample weights of the generalized perceptron (SPEC §1-§2).
+
+All functions take margins ``m_i = y_i f(x_i; theta)`` of shape ``(n,)`` and are
+numerically stable for margins of any magnitude: ``log(1 + exp(-m))`` is computed as
+``softplus(-m) = logaddexp(0, -m)``, never literally, and ``sigma(-m)`` as ``expit``.
+"""
+
+from __future__ import annotations
+
+from gdperceptron._jax import jax, jnp
+
+
+def logistic_loss(margins: jax.Array) -> jax.Array:
+    """``F = (1/n) sum_i log(1 + exp(-m_i))`` computed as the mean of ``softplus(-m_i)``.
+
+    Stable for |m| up to the float64 range: ``softplus(-1e6) = 0`` and
+    ``softplus(1e6) = 1e6`` without overflow (SPEC §1).
+    """
+    return jnp.mean(jnp.logaddexp(0.0, -margins))
+
+
+def per_sample_loss(margins: jax.Array) -> jax.Array:
+    """``log(1 + exp(-m_i))`` per sample, shape ``(n,)``."""
+    return jnp.logaddexp(0.0, -margins)
+
+
+def logistic_weights(margins: jax.Array) -> jax.Array:
+    """LR+GD weights ``p_i = sigma(-m_i) = -d/dm log(1 + exp(-m))``, in (0, 1) (SPEC §2)."""
+    return jax.nn.sigmoid(-margins)
+
+
+def hard_weights(margins: jax.Array) -> jax.Array:
+    """Hard perceptron weights ``h(m) = 1[m < 0] + 1/2 1[m = 0]`` (SPEC §2).
+
+    ``h`` is the pointwise limit of ``sigma(-m / eps)`` as ``eps -> 0``.
+    """
+    return jnp.where(margins < 0, 1.0, jnp.where(margins == 0, 0.5, 0.0))
