@@ -169,3 +169,36 @@ def standardize(X: np.ndarray) -> np.ndarray:
     mean = X.mean(axis=0)
     std = X.std(axis=0)
     return (X - mean) / np.where(std > 0, std, 1.0)
+
+
+def minimal_example_reduced(d: int, mu: float = 1.0) -> Dataset:
+    """The minimal example written in an orthonormal basis of span{e_1, e_2, 1_d}.
+
+    Basis (derived here, SPEC §5 last paragraph): ``e_1``, ``e_2`` and
+    ``b = (1_d - e_1 - e_2) / sqrt(d - 2)`` (only ``e_1, e_2`` when ``d = 2``). In it
+    ``x_1 = (1, 1, sqrt(d-2))`` and ``x_2 = (1 + mu, 1, sqrt(d-2))``; the swap ``P`` of the
+    first two coordinates maps the span to itself and acts as the swap of the first two
+    reduced coordinates. So the linear and the tied model on these ``k <= 3`` features have
+    exactly the margins of the ``d``-dimensional problem, for ``w`` replaced by its
+    coordinates ``Q^T w`` in this basis. Shapes: ``X`` is ``(2, min(d, 3))``.
+    """
+    if int(d) != d or d < 2:
+        raise GDPerceptronError(f"the minimal example needs an integer d >= 2, got {d}")
+    if not np.isfinite(mu) or mu <= 0:
+        raise GDPerceptronError(f"mu must be a positive finite number, got {mu}")
+    d = int(d)
+    X = np.array([[1.0, 1.0, np.sqrt(d - 2.0)], [1.0 + mu, 1.0, np.sqrt(d - 2.0)]])
+    X = X[:, : min(d, 3)]
+    return make_dataset(X, np.array([1.0, -1.0]), "minimal-reduced", {"d": d, "mu": float(mu)})
+
+
+def minimal_example_basis(d: int) -> np.ndarray:
+    """The basis ``Q`` of :func:`minimal_example_reduced` as columns, shape ``(d, min(d, 3))``."""
+    if int(d) != d or d < 2:
+        raise GDPerceptronError(f"the minimal example needs an integer d >= 2, got {d}")
+    d = int(d)
+    Q = np.zeros((d, min(d, 3)))
+    Q[0, 0] = Q[1, 1] = 1.0
+    if d > 2:
+        Q[2:, 2] = 1.0 / np.sqrt(d - 2.0)
+    return Q
