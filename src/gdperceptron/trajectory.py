@@ -13,6 +13,7 @@ strictly positive.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -22,11 +23,11 @@ from typing import Any
 import numpy as np
 
 from gdperceptron._jax import jax, jnp
-from gdperceptron.algorithms import Algorithm, check_step, get_algorithm, margins_fn
+from gdperceptron.algorithms import ALGORITHMS, Algorithm, check_step, get_algorithm
 from gdperceptron.data import Dataset
 from gdperceptron.errors import GDPerceptronError
 from gdperceptron.losses import hard_weights, logistic_loss, logistic_weights
-from gdperceptron.models import Model
+from gdperceptron.models import Involution, Model
 
 METRICS = ("loss", "min_margin", "n_misclassified", "grad_norm", "param_norm", "error_norm")
 STOP_REASONS = ("solved", "max_iter", "non_finite")
@@ -72,22 +73,46 @@ class Trajectory:
         return self.metrics[name]
 
 
-def _chunk_fn(
-    model: Model,
-    X: jax.Array,
-    y: jax.Array,
-    alg: Algorithm,
-    gamma: float,
-    chunk: int,
-    stop_when_solved: bool,
-    record_error: bool,
-) -> Callable:
-    margins = margins_fn(model, X, y)
-    n = X.shape[0]
+def _structure_key(model: Model) -> tuple:
+    """A hashable key that determines ``model.apply`` (models are rebuilt per run)."""
+    items = []
+    for k, v in sorted(model.info.items()):
+        if isinstance(v, Involution):
+            v = (
+                "P",
+                v.d,
+                None if v.perm is None else v.perm.tobytes(),
+                None if v.matrix is None else v.matrix.tobytes(),
+            )
+        items.append((k, v))
+    return (model.name, model.d, model.n_params, tuple(items))
 
-    def body(carry, _):
+
+_CHUNK_CACHE: dict[tuple, Callable] = {}
+
+
+def _compiled_chunk(
+    model: Model, alg_name: str, chunk: int, stop_when_solved: bool, record_error: bool
+) -> Callable:
+    """The jitted chunk of ``chunk`` steps, cached on the model's structure so that repeated
+    runs (other data of the same shape, other step or start) reuse one compilation."""
+    key = (_structure_key(model), alg_name, chunk, stop_when_solved, record_error)
+    if key not in _CHUNK_CACHE:
+        if len(_CHUNK_CACHE) >= 64:
+            _CHUNK_CACHE.pop(next(iter(_CHUNK_CACHE)))
+        _CHUNK_CACHE[key] = _build_chunk(model, alg_name, chunk, stop_when_solved, record_error)
+    return _CHUNK_CACHE[key]
+
+
+def _build_chunk(
+    model: Model, alg_name: str, chunk: int, stop_when_solved: bool, record_error: bool
+) -> Callable:
+    alg = get_algorithm(alg_name)
+
+    def body(carry, _, X, y, gamma):
         theta, t, solved_at, frozen, t_max = carry
-        m, vjp = jax.vjp(margins, theta)
+        n = X.shape[0]
+        m, vjp = jax.vjp(lambda th: y * model.apply(th, X), theta)
         sig = logistic_weights(m)
         w = sig if alg.weights is logistic_weights else alg.weights(m)
         direction = vjp(w)[0]
@@ -112,9 +137,11 @@ def _chunk_fn(
         carry = (theta, t + jnp.where(stop, 0, 1), solved_at, stop, t_max)
         return carry, (jnp.stack(rec), stop, finite)
 
-    def run_chunk(theta, t, solved_at, t_max):
+    def run_chunk(theta, t, solved_at, t_max, X, y, gamma):
         carry = (theta, t, solved_at, jnp.asarray(False), t_max)
-        (theta, t, solved_at, _, _), out = jax.lax.scan(body, carry, None, length=chunk)
+        (theta, t, solved_at, _, _), out = jax.lax.scan(
+            functools.partial(body, X=X, y=y, gamma=gamma), carry, None, length=chunk
+        )
         return (theta, t, solved_at), out
 
     return jax.jit(run_chunk)
@@ -168,10 +195,22 @@ def run(
         raise GDPerceptronError(f"theta0 must have shape ({model.n_params},), got {theta0.shape}")
     every = record_every or max(1, math.ceil(max_iter / 20_000))
     X, y = jnp.asarray(data.X), jnp.asarray(data.y)
-    fn = _chunk_fn(model, X, y, alg, gamma, chunk, stop_when_solved, record_error)
+    if alg.name not in ALGORITHMS or ALGORITHMS[alg.name] is not alg:
+        raise GDPerceptronError(
+            "custom algorithms are not supported by run(); "
+            "use perceptron_step for a custom weight rule"
+        )
+    fn = _compiled_chunk(
+        model,
+        alg.name,
+        int(chunk),
+        bool(stop_when_solved),
+        bool(record_error),
+    )
     theta, t, solved_at = jnp.asarray(theta0), jnp.asarray(0), jnp.asarray(-1)
     t_max = jnp.asarray(max_iter)
-    compiled = fn.lower(theta, t, solved_at, t_max).compile()
+    g = jnp.asarray(gamma)
+    fn(theta, t, solved_at, t_max, X, y, g)  # compile (or hit the cache) before timing
 
     names = METRICS if record_error else METRICS[:-1]
     iters: list[np.ndarray] = []
@@ -179,7 +218,7 @@ def run(
     start = time.perf_counter()
     done = 0
     while True:
-        (theta, t, solved_at), (rec, stopped, finite) = compiled(theta, t, solved_at, t_max)
+        (theta, t, solved_at), (rec, stopped, finite) = fn(theta, t, solved_at, t_max, X, y, g)
         rec, stopped, finite = np.asarray(rec), np.asarray(stopped), np.asarray(finite)
         k = np.arange(chunk)
         first_stop = int(np.argmax(stopped)) if stopped.any() else chunk
