@@ -1,0 +1,276 @@
+"""A scikit-learn compatible classifier: GD on the logistic loss as a fitted estimator.
+
+:class:`GDClassifier` is a thin wrapper around :func:`gdperceptron.run` (SPEC §1-§3): it
+maps two-class labels to {-1, +1}, builds a model with :func:`gdperceptron.make_model`,
+runs a generalized perceptron from seeded initial parameters and keeps the whole
+:class:`~gdperceptron.Trajectory`. The run stops at the first iteration that separates
+the training data (every margin ``y_i f(x_i; theta) > 0``, SPEC §1) or after ``max_iter``
+steps. The core of the library stays the pure run loop; this class only adapts it to
+``fit`` / ``predict`` for pipelines and model selection.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import warnings
+from typing import Any
+
+import numpy as np
+from scipy.special import expit
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import Tags, check_random_state
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from gdperceptron._jax import jnp
+from gdperceptron.config import ENGINES
+from gdperceptron.data import make_dataset
+from gdperceptron.errors import GDPerceptronError
+from gdperceptron.models import Model, make_model
+from gdperceptron.trajectory import Trajectory, run
+
+# Checks of sklearn.utils.estimator_checks.check_estimator that this estimator fails for a
+# mathematical reason (check name -> reason). Empty: every check passes.
+expected_failed_checks: dict[str, str] = {}
+
+# Seeds drawn from ``random_state`` lie in [0, _SEED_BOUND).
+_SEED_BOUND = 2**31 - 1
+
+
+class GDClassifier(ClassifierMixin, BaseEstimator):
+    """Binary classifier trained by a generalized perceptron run (default: plain GD on the
+    logistic loss, SPEC §2).
+
+    Fitting runs ``theta_{t+1} = theta_t + eta_t sum_i w_i(theta_t) grad m_i(theta_t)``
+    with ``m_i = y_i f(x_i; theta)`` and ``y_i = -1`` for ``classes_[0]``, ``+1`` for
+    ``classes_[1]``; for ``algorithm="gd"`` this is ``theta_{t+1} = theta_t - step *
+    grad F(theta_t)``, ``F`` the mean logistic loss. There is no intercept and no
+    regularisation: for an affine linear classifier add a constant feature (e.g.
+    ``FunctionTransformer(sklearn.preprocessing.add_dummy_feature)`` in a pipeline).
+
+    Args:
+        model: ``"linear"`` (``f = <v, x>``), ``"tied"``, ``"two-layer"`` or ``"mlp"``
+            (SPEC §3, :func:`gdperceptron.make_model`).
+        algorithm: ``"gd"``, ``"perceptron"``, ``"normalized-gd"`` or
+            ``"normalized-perceptron"`` (SPEC §2 table).
+        step: the step ``gamma > 0``.
+        max_iter: the largest number of steps.
+        width: hidden width of ``"two-layer"`` and ``"mlp"``.
+        activation: activation of ``"two-layer"`` and ``"mlp"``.
+        depth: number of weight layers of ``"mlp"``.
+        init_scale: scale of the initial parameters; ``None`` takes the model's default
+            (0 for ``"linear"``, i.e. ``theta_0 = 0``; 1 for the others).
+        random_state: ``None``, an int or a ``numpy.random.RandomState``. The initial
+            parameters are ``model.initial_params(seed_, init_scale)`` with
+            ``seed_ = check_random_state(random_state).randint(2**31 - 1)``; an int gives
+            the same ``theta_0`` on every fit, ``None`` a fresh one.
+        engine: ``"full"`` runs in the original ``d`` dimensions; ``"reduced"`` (always)
+            and ``"auto"`` (when ``n < d``; ``2n < d`` for ``"tied"``) use the exact
+            low-dimensional simulator ``gdperceptron.reduced.run_reduced`` (SPEC §5),
+            falling back to the full run where it is not available. Both give the same
+            iterates up to rounding; ``trajectory_.config["engine"]`` says which ran.
+        stop_when_separated: stop at the first iteration that separates the training
+            data; ``False`` runs all ``max_iter`` steps.
+
+    Attributes:
+        classes_: the two labels, sorted; ``classes_[0]`` is the ``-1`` class.
+        params_: the fitted flat parameters ``theta``, shape ``(p,)``.
+        coef_: linear model only: ``params_`` as shape ``(1, n_features_in_)``, like the
+            binary linear classifiers of scikit-learn (the ``+1`` class is ``classes_[1]``).
+        n_iter_: number of steps taken.
+        solved_: whether ``params_`` separate the training data (every margin ``> 0``).
+        trajectory_: the :class:`~gdperceptron.Trajectory` of the run.
+        seed_: the seed of the initial parameters.
+        n_features_in_: number of features seen in ``fit``.
+        feature_names_in_: feature names, when ``X`` had string column names.
+
+    Warns:
+        ConvergenceWarning: once per fit, when ``params_`` do not separate the training
+            data (non-separable data, or too few steps).
+
+    Example:
+        >>> import numpy as np
+        >>> from gdperceptron.estimator import GDClassifier
+        >>> X = np.array([[1.0, 2.0], [2.0, 1.0], [-1.0, -2.0], [-2.0, -1.0]])
+        >>> clf = GDClassifier().fit(X, ["no", "no", "yes", "yes"])
+        >>> clf.solved_, clf.n_iter_, clf.predict([[3.0, 3.0], [-3.0, -3.0]]).tolist()
+        (True, 1, ['no', 'yes'])
+    """
+
+    def __init__(
+        self,
+        *,
+        model: str = "linear",
+        algorithm: str = "gd",
+        step: float = 1.0,
+        max_iter: int = 1000,
+        width: int = 16,
+        activation: str = "relu",
+        depth: int = 3,
+        init_scale: float | None = None,
+        random_state: Any = None,
+        engine: str = "auto",
+        stop_when_separated: bool = True,
+    ) -> None:
+        self.model = model
+        self.algorithm = algorithm
+        self.step = step
+        self.max_iter = max_iter
+        self.width = width
+        self.activation = activation
+        self.depth = depth
+        self.init_scale = init_scale
+        self.random_state = random_state
+        self.engine = engine
+        self.stop_when_separated = stop_when_separated
+
+    def __sklearn_tags__(self) -> Tags:
+        """Binary only (``fit`` raises on more than two classes), dense finite input."""
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        tags.input_tags.sparse = False
+        tags.input_tags.allow_nan = False
+        return tags
+
+    # ------------------------------------------------------------------ fitting
+
+    def fit(self, X: Any, y: Any) -> GDClassifier:
+        """Run the generalized perceptron on ``(X, y)``.
+
+        Args:
+            X: features, shape ``(n, d)``, finite; sparse matrices are not supported.
+            y: labels of exactly two classes, shape ``(n,)``.
+
+        Returns:
+            ``self``, fitted.
+
+        Raises:
+            ValueError: on malformed input, sparse ``X``, NaN/inf, one class or more than
+                two classes, bad options, or parameters that became non-finite.
+        """
+        X, y = validate_data(self, X, y, accept_sparse=False, dtype=np.float64)
+        check_classification_targets(y)
+        y_type = type_of_target(y, input_name="y", raise_unknown=True)
+        if y_type != "binary":
+            raise ValueError(
+                f"Only binary classification is supported. The type of the target is {y_type}."
+            )
+        classes = np.unique(y)
+        if classes.size != 2:
+            raise ValueError(
+                f"GDClassifier needs samples of two classes; got one class: {classes.tolist()}"
+            )
+        if self.engine not in ENGINES:
+            raise GDPerceptronError(
+                f"unknown engine {self.engine!r}; choose one of {', '.join(ENGINES)}"
+            )
+        signed = np.where(y == classes[1], 1.0, -1.0)
+        data = make_dataset(X, signed, "sklearn")
+        spec = self._model_spec()
+        if spec["name"] == "tied" and data.d < 2:
+            raise ValueError(f"the tied model needs at least 2 features; got {data.d} feature(s)")
+        model = _build_model(spec, data.d)
+        seed = int(check_random_state(self.random_state).randint(_SEED_BOUND))
+        theta0 = model.initial_params(seed, self.init_scale)
+        traj = self._simulate(model, data, theta0)
+        if traj.stop_reason == "non_finite":
+            raise GDPerceptronError(
+                f"the parameters became non-finite after {traj.n_steps} steps with "
+                f"step={self.step}; use a smaller step"
+            )
+
+        self.classes_ = classes
+        self.params_ = np.array(traj.final_params, dtype=np.float64)
+        if spec["name"] == "linear":
+            self.coef_ = self.params_.reshape(1, -1)
+        self.n_iter_ = int(traj.n_steps)
+        self.solved_ = bool(np.all(traj.final_margins > 0))
+        self.trajectory_ = traj
+        self.seed_ = seed
+        self._spec = spec
+        if not self.solved_:
+            warnings.warn(
+                f"GDClassifier did not separate the training data: after {self.n_iter_} "
+                f"steps (max_iter={self.max_iter}) {int(np.sum(traj.final_margins <= 0))} "
+                f"of {data.n} samples have a margin <= 0. The data may not be separable "
+                "by this model; increase max_iter or step, or use another model.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        return self
+
+    def _model_spec(self) -> dict[str, Any]:
+        """The options that determine the model, frozen at fit time."""
+        return {
+            "name": self.model,
+            "width": self.width,
+            "activation": self.activation,
+            "depth": self.depth,
+        }
+
+    def _simulate(self, model: Model, data: Any, theta0: np.ndarray) -> Trajectory:
+        """Run with the chosen engine: ``reduced`` always, ``auto`` when the reduced
+        coordinates are surely fewer than ``d`` (``n < d``; ``2n < d`` for the tied model)
+        use ``gdperceptron.reduced.run_reduced`` with ``lift_params=True`` (``params_`` are
+        always the full ``theta``); both fall back to the full run while that function does
+        not exist. ``trajectory_.config["engine"]`` says which engine ran."""
+        kwargs = {
+            "theta0": theta0,
+            "max_iter": self.max_iter,
+            "stop_when_solved": bool(self.stop_when_separated),
+        }
+        # k <= n reduced coordinates (k <= 2n for the tied model: span{x_i, P x_i}).
+        k_max = 2 * data.n if model.name == "tied" else data.n
+        wanted = self.engine == "reduced" or (self.engine == "auto" and k_max < data.d)
+        run_reduced = _reduced_runner() if wanted else None
+        if run_reduced is None:
+            traj = run(model, data, self.algorithm, self.step, **kwargs)
+            return dataclasses.replace(traj, config={**traj.config, "engine": "full"})
+        traj = run_reduced(model, data, self.algorithm, self.step, lift_params=True, **kwargs)
+        if np.shape(traj.final_params) != (model.n_params,):
+            raise GDPerceptronError(
+                f"the reduced simulator returned parameters of shape "
+                f"{np.shape(traj.final_params)}, expected ({model.n_params},)"
+            )
+        return traj
+
+    # --------------------------------------------------------------- prediction
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """``f(x; params_)`` for each row of ``X``, shape ``(n,)``; positive means
+        ``classes_[1]``."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, accept_sparse=False, dtype=np.float64)
+        model = _build_model(self._spec, self.n_features_in_)
+        return np.asarray(model.apply(jnp.asarray(self.params_), jnp.asarray(X)), np.float64)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """``classes_[1]`` where ``f(x) > 0``, else ``classes_[0]``; shape ``(n,)``."""
+        check_is_fitted(self)
+        return self.classes_[(self.decision_function(X) > 0).astype(np.intp)]
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """``[sigma(-f), sigma(f)]`` per row, shape ``(n, 2)``, columns in the order of
+        ``classes_``. ``sigma`` is ``scipy.special.expit``, stable for any ``|f|``."""
+        f = self.decision_function(X)
+        return np.column_stack([expit(-f), expit(f)])
+
+
+def _build_model(spec: dict[str, Any], d: int) -> Model:
+    return make_model(
+        spec["name"], d, width=spec["width"], activation=spec["activation"], depth=spec["depth"]
+    )
+
+
+def _reduced_runner() -> Any:
+    """``gdperceptron.reduced.run_reduced``, or ``None`` while it does not exist (imported
+    lazily: the reduced simulator is optional for this wrapper)."""
+    try:
+        module = importlib.import_module("gdperceptron.reduced")
+    except ModuleNotFoundError as err:
+        if err.name == "gdperceptron.reduced":
+            return None
+        raise
+    return getattr(module, "run_reduced", None)
