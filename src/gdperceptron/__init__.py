@@ -26,6 +26,7 @@ from gdperceptron.data import (
     worst_case,
 )
 from gdperceptron.errors import DataFileNotFoundError, GDPerceptronError
+from gdperceptron.estimator import GDClassifier
 from gdperceptron.loaders import (
     breast_cancer,
     digits,
@@ -61,6 +62,7 @@ __all__ = [
     "DATA_NAMES",
     "DataFileNotFoundError",
     "Dataset",
+    "GDClassifier",
     "ENGINES",
     "GDPerceptronError",
     "Involution",
