@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from gdperceptron.errors import GDPerceptronError
 
-COMMANDS = ("run",)
+COMMANDS = ("run", "complexity")
 
 
 class _Parser(argparse.ArgumentParser):
