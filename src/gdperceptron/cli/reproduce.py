@@ -1,0 +1,112 @@
+"""``gdperceptron reproduce``: every experiment, cached, with figures and an HTML report.
+
+Output folder (default ``./results``): ``results.sqlite``, ``figures/`` and
+``report/index.html``. A rerun computes only the tasks that are not saved yet; ``--force``
+recomputes those of the selected experiments. Exit status: 0 when every experiment ran
+(whatever its verdict), 1 when one failed, 2 on bad input, 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+
+from gdperceptron.errors import GDPerceptronError
+from gdperceptron.experiments import NAMES
+from gdperceptron.pipeline.executors import EXECUTORS
+
+
+def _names(text: str) -> tuple[str, ...]:
+    """``--only a,b`` -> ``("a", "b")``, each a registered experiment, in registry order."""
+    picked = [t.strip() for t in text.split(",") if t.strip()]
+    if not picked:
+        raise argparse.ArgumentTypeError("expected experiment names like predecessor,spectrum")
+    unknown = [t for t in picked if t not in NAMES]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown experiment {unknown[0]!r}; choose from {', '.join(NAMES)}"
+        )
+    return tuple(n for n in NAMES if n in picked)
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
+
+
+def _load(names: tuple[str, ...]) -> list:
+    """The experiments, or one clear error naming the one that cannot be loaded."""
+    from gdperceptron.experiments import get_experiment
+
+    out = []
+    for name in names:
+        try:
+            out.append(get_experiment(name))
+        except ImportError as err:
+            raise GDPerceptronError(f"experiment {name!r} cannot be loaded: {err}") from None
+    return out
+
+
+def _cmd(args: argparse.Namespace) -> int:
+    from gdperceptron.pipeline.reproduce import DB_NAME, reproduce
+
+    if args.ray_address and args.executor != "ray":
+        raise GDPerceptronError("--ray-address needs --executor ray")
+    experiments = _load(args.only or NAMES)
+    command = "gdperceptron " + shlex.join(sys.argv[1:]) if sys.argv[1:] else ""
+    try:
+        summary = reproduce(
+            experiments,
+            args.out,
+            quick=args.quick,
+            force=args.force,
+            executor=args.executor,
+            workers=args.workers,
+            ray_address=args.ray_address,
+            data_dir=args.data_dir,
+            command=command,
+        )
+    except KeyboardInterrupt:
+        sys.stderr.write(
+            f"gdperceptron: interrupted; finished tasks are saved in {args.out}/{DB_NAME}. "
+            "Run the same command again to resume.\n"
+        )
+        return 130
+    print(summary.table())
+    print(f"\nreport: {summary.report}")
+    return 0 if summary.ok else 1
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "reproduce", help="run the experiments, save results, figures and an HTML report"
+    )
+    p.add_argument("--quick", action="store_true", help="small versions of every experiment")
+    p.add_argument("--out", default="results", help="output folder (default: results)")
+    p.add_argument(
+        "--only",
+        type=_names,
+        default=None,
+        metavar="NAME,...",
+        help=f"run only these experiments ({', '.join(NAMES)})",
+    )
+    p.add_argument("--force", action="store_true", help="recompute cached tasks")
+    p.add_argument("--executor", choices=EXECUTORS, default="local")
+    p.add_argument(
+        "--workers",
+        type=_workers,
+        default=None,
+        help="worker processes (local) or CPUs of a new local Ray instance; "
+        "default: all cores; 1 runs in this process",
+    )
+    p.add_argument(
+        "--ray-address", default=None, help="Ray cluster address (default: $RAY_ADDRESS)"
+    )
+    p.add_argument("--data-dir", default=None, help="folder with MNIST/FashionMNIST/CIFAR-10")
+    p.set_defaults(func=_cmd)
