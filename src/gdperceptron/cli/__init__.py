@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from gdperceptron.errors import GDPerceptronError
 
-COMMANDS = ("run", "complexity")
+COMMANDS = ("run", "reproduce", "complexity")
 
 
 class _Parser(argparse.ArgumentParser):
