@@ -193,7 +193,13 @@ def run(
     theta0 = np.asarray(theta0, dtype=np.float64)
     if theta0.shape != (model.n_params,):
         raise GDPerceptronError(f"theta0 must have shape ({model.n_params},), got {theta0.shape}")
-    every = record_every or max(1, math.ceil(max_iter / 20_000))
+    if record_every is not None and (int(record_every) != record_every or record_every < 1):
+        raise GDPerceptronError(f"record_every must be an integer >= 1, got {record_every}")
+    if int(chunk) != chunk or chunk < 1:
+        # chunk = 0 would scan zero steps per call and never reach a stop: an endless loop
+        raise GDPerceptronError(f"chunk must be an integer >= 1, got {chunk}")
+    chunk = int(chunk)
+    every = int(record_every) if record_every is not None else max(1, math.ceil(max_iter / 20_000))
     X, y = jnp.asarray(data.X), jnp.asarray(data.y)
     if alg.name not in ALGORITHMS or ALGORITHMS[alg.name] is not alg:
         raise GDPerceptronError(

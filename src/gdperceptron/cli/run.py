@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from typing import Any
 
 from tqdm import tqdm
 
@@ -22,6 +23,19 @@ def _classes(text: str) -> tuple[int, int]:
         return int(parts[0]), int(parts[1])
     except ValueError:
         raise argparse.ArgumentTypeError(f"labels must be integers, got {text!r}") from None
+
+
+def _strict_json(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by ``None``: ``json.dumps`` would
+    write ``NaN`` / ``Infinity``, which are not JSON (RFC 8259) and break strict readers.
+    A diverged run keeps its meaning through ``stop_reason = "non_finite"``."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _strict_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_strict_json(v) for v in value]
+    return value
 
 
 def add_config_arguments(p: argparse.ArgumentParser) -> None:
@@ -103,12 +117,16 @@ def _cmd(args: argparse.Namespace) -> int:
         bar.n = min(done, total)
         bar.refresh()
 
-    traj = execute(config, progress=progress if bar is not None else None)
-    if bar is not None:
-        bar.close()
+    try:
+        traj = execute(config, progress=progress if bar is not None else None)
+    finally:
+        # close (and so erase) the bar on errors too, or a terminal shows the error
+        # message glued to a stale progress bar
+        if bar is not None:
+            bar.close()
     out = summarize(config, traj)
     if args.json:
-        print(json.dumps(out))
+        print(json.dumps(_strict_json(out), allow_nan=False))
         return 0
     it = out["iterations"]
     print(
