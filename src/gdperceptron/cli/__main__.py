@@ -1,0 +1,5 @@
+"""``python -m gdperceptron.cli``."""
+
+from gdperceptron.cli import main
+
+raise SystemExit(main())
