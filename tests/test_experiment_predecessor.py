@@ -52,8 +52,7 @@ def by_part(records, part: str) -> list[tuple[dict, dict]]:
 def test_task_lists() -> None:
     quick, full = tasks(True), tasks(False)
     for lst, q in ((quick, True), (full, False)):
-        assert [p["gamma"] for p in lst if p["part"] == "loss_unreliable"] == list(GAMMAS[q])
-        assert sum(p["part"] == "limit" for p in lst) == 1
+        assert lst[0] == {"part": "loss_unreliable", "gammas": list(GAMMAS[q])}
         worst = [(p["n"], p["algorithm"]) for p in lst if p["part"] == "worst_case"]
         assert worst == [(n, a) for n in NS[q] for a in ALGORITHMS]
         assert json.loads(json.dumps(lst)) == lst
@@ -63,10 +62,9 @@ def test_task_lists() -> None:
 
 
 def test_one_and_two_steps_match_closed_form(records) -> None:
-    rows = by_part(records, "loss_unreliable")
-    assert [p["gamma"] for p, _ in rows] == list(GAMMAS[True])
-    for params, result in rows:
-        g = params["gamma"]
+    ((params, results),) = by_part(records, "loss_unreliable")
+    assert params["gammas"] == list(GAMMAS[True]) and len(results["gd"]) == len(GAMMAS[True])
+    for g, result in zip(params["gammas"], results["gd"], strict=True):
         v1 = g / 4 * (A[0] + A[1])
         np.testing.assert_allclose(result["v1"], v1, rtol=1e-13)
         m1 = A @ v1
@@ -79,7 +77,7 @@ def test_one_and_two_steps_match_closed_form(records) -> None:
         assert result["loss"][2] == pytest.approx(loss2, rel=1e-12, abs=1e-300)
         np.testing.assert_allclose(result["v2"], v2, rtol=1e-12)
         np.testing.assert_allclose(result["margins2"], A @ v2, rtol=1e-12)
-    ((_, limit),) = by_part(records, "limit")
+    limit = results["limit"]
     np.testing.assert_allclose(limit["v1"], [0.5, 0.75], rtol=0, atol=1e-15)
     np.testing.assert_allclose(limit["v2"], [1.0, 0.25], rtol=0, atol=1e-15)
 

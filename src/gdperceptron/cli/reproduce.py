@@ -48,9 +48,29 @@ def _load(names: tuple[str, ...]) -> list:
     for name in names:
         try:
             out.append(get_experiment(name))
-        except ImportError as err:
-            raise GDPerceptronError(f"experiment {name!r} cannot be loaded: {err}") from None
+        except Exception as err:  # a missing or broken module: one clear line, exit 2
+            raise GDPerceptronError(
+                f"experiment {name!r} cannot be loaded: {type(err).__name__}: {err}"
+            ) from None
     return out
+
+
+def _command(args: argparse.Namespace) -> str:
+    """The command line that these parsed options stand for (for the report)."""
+    parts = ["gdperceptron", "reproduce"] + (["--quick"] if args.quick else [])
+    parts += ["--out", args.out]
+    if args.only:
+        parts += ["--only", ",".join(args.only)]
+    parts += ["--force"] if args.force else []
+    parts += ["--executor", args.executor]
+    for flag, value in (
+        ("--workers", args.workers),
+        ("--ray-address", args.ray_address),
+        ("--data-dir", args.data_dir),
+    ):
+        if value is not None:
+            parts += [flag, str(value)]
+    return shlex.join(parts)
 
 
 def _cmd(args: argparse.Namespace) -> int:
@@ -59,7 +79,7 @@ def _cmd(args: argparse.Namespace) -> int:
     if args.ray_address and args.executor != "ray":
         raise GDPerceptronError("--ray-address needs --executor ray")
     experiments = _load(args.only or NAMES)
-    command = "gdperceptron " + shlex.join(sys.argv[1:]) if sys.argv[1:] else ""
+    command = _command(args)
     try:
         summary = reproduce(
             experiments,

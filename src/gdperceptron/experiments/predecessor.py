@@ -19,8 +19,9 @@ misclassified, each step adding ``(eta/n)(1/2, -1)`` and raising its margin by
 ``2 + floor((3n - 8)/10)`` iterations: linear in n. Normalized LR+GD divides by the mean
 weight, about ``1/n`` here, so its steps are ``n`` times longer.
 
-Tasks: one per gamma for (a), one for the gamma -> infinity limit (the batch perceptron),
-one per (n, algorithm) for (b) with all steps inside (one compilation per task).
+Tasks: one for (a) with every gamma and the gamma -> infinity limit (the batch perceptron),
+one per (n, algorithm) for (b) with all steps inside: one compilation per data shape and
+algorithm, never repeated in another worker.
 """
 
 from __future__ import annotations
@@ -48,9 +49,9 @@ FIG_WORST = "predecessor_worst_case"
 
 
 def tasks(quick: bool) -> list[Params]:
-    """Task params: ``loss_unreliable`` per gamma, ``limit``, ``worst_case`` per (n, alg)."""
-    out: list[Params] = [{"part": "loss_unreliable", "gamma": g} for g in GAMMAS[quick]]
-    out.append({"part": "limit"})
+    """Task params: one ``loss_unreliable`` task (every gamma and the limit: two
+    compilations in one process), then ``worst_case`` per (n, algorithm)."""
+    out: list[Params] = [{"part": "loss_unreliable", "gammas": list(GAMMAS[quick])}]
     out += [
         {
             "part": "worst_case",
@@ -81,11 +82,12 @@ def _two_steps(algorithm: str, gamma: float) -> dict[str, Any]:
 
 def run_task(params: Params) -> Result:
     """One task (see :func:`tasks`); pure in ``params``."""
-    part = params["part"]
-    if part == "loss_unreliable":
-        return _two_steps("gd", float(params["gamma"]))
-    if part == "limit":  # the gamma -> infinity limit: the batch perceptron with eta = 1
-        return _two_steps("perceptron", 1.0)
+    if params["part"] == "loss_unreliable":
+        return {
+            "gd": [_two_steps("gd", float(g)) for g in params["gammas"]],
+            # the gamma -> infinity limit of v_t / gamma: the batch perceptron with eta = 1
+            "limit": _two_steps("perceptron", 1.0),
+        }
     n, alg = int(params["n"]), str(params["algorithm"])
     runs = []
     for step in params["steps"]:
@@ -116,6 +118,17 @@ def log_slope(x: Any, y: Any) -> float:
     return float(np.polyfit(np.log(x[ok]), np.log(y[ok]), 1)[0])
 
 
+def _loss_rows(records: list[Record]) -> tuple[list[tuple[float, Result]], Result | None]:
+    """``[(gamma, two-step result), ...]`` sorted by gamma, and the limit's result."""
+    rows: list[tuple[float, Result]] = []
+    limit = None
+    for params, result in records:
+        if params["part"] == "loss_unreliable":
+            rows += zip(params["gammas"], result["gd"], strict=True)
+            limit = result["limit"]
+    return sorted(rows, key=lambda row: row[0]), limit
+
+
 def _counts(records: list[Record]) -> dict[tuple[str, float], dict[int, int | None]]:
     """``(algorithm, step) -> {n: iterations or None}`` from the worst-case records."""
     out: dict[tuple[str, float], dict[int, int | None]] = {}
@@ -128,8 +141,7 @@ def _counts(records: list[Record]) -> dict[tuple[str, float], dict[int, int | No
 
 def _loss_part(records: list[Record]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Numbers and table rows of part (a)."""
-    rows = sorted((p["gamma"], r) for p, r in records if p["part"] == "loss_unreliable")
-    limit = next((r for p, r in records if p["part"] == "limit"), None)
+    rows, limit = _loss_rows(records)
     if not rows:
         return {}, []
     g = np.array([x for x, _ in rows])
@@ -250,8 +262,7 @@ def plot(records: list[Record], out_dir: Path) -> list[str]:
     from gdperceptron.figures import new_figure, save_figure
 
     stems = []
-    rows = sorted((p["gamma"], r) for p, r in records if p["part"] == "loss_unreliable")
-    limit = next((r for p, r in records if p["part"] == "limit"), None)
+    rows, limit = _loss_rows(records)
     if rows:
         fig, ax = new_figure(ncols=2, width=5.5)
         g = np.array([x for x, _ in rows])
