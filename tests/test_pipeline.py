@@ -295,10 +295,15 @@ def test_failed_task_is_reported_and_the_rest_saved(fake: Experiment, tmp_path: 
     assert "task failed on purpose" in summary.report.read_text()
 
 
-def test_ray_missing_gives_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ray_missing_gives_install_hint(
+    fake: Experiment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)  # makes "import ray" fail
     with pytest.raises(GDPerceptronError, match=re.escape("pip install gdperceptron[ray]")):
         make_executor("ray")
+    with pytest.raises(GDPerceptronError, match=re.escape("pip install gdperceptron[ray]")):
+        reproduce([fake], tmp_path / "out", executor="ray", log=quiet)
+    assert not (tmp_path / "out").exists() and calls(tmp_path) == []
 
 
 def test_bad_executor_options() -> None:

@@ -240,7 +240,8 @@ def check_options(kind: str, workers: int | None, ray_address: str | None) -> No
     """Validate executor options without starting anything.
 
     Raises:
-        GDPerceptronError: unknown kind, ``workers < 1``, or an address for ``local``.
+        GDPerceptronError: unknown kind, ``workers < 1``, an address for ``local``, or
+            ``ray`` when Ray is not installed.
     """
     if kind not in EXECUTORS:
         raise GDPerceptronError(f"unknown executor {kind!r}; choose one of {', '.join(EXECUTORS)}")
@@ -250,6 +251,8 @@ def check_options(kind: str, workers: int | None, ray_address: str | None) -> No
         raise GDPerceptronError(f"workers must be an integer >= 1, got {workers!r}")
     if kind == "local" and ray_address:
         raise GDPerceptronError("a Ray address needs the ray executor (--executor ray)")
+    if kind == "ray":
+        import_ray()  # fail before any work when Ray is missing
 
 
 def make_executor(

@@ -290,6 +290,10 @@ def reproduce(
         command: the command line, for the report.
         log: where progress lines go (default: standard error).
 
+    With more than one local worker the workers are *spawned* processes, which import
+    the main module again: a script that calls this must guard its entry point with
+    ``if __name__ == "__main__":``. Task functions must be importable by module name.
+
     Raises:
         GDPerceptronError: bad options or a results file that is not ours. An interrupt
             (``KeyboardInterrupt``) propagates after the finished tasks are saved.
