@@ -255,8 +255,9 @@ def analyze(records: list[Record]) -> Analysis:
     if failed["two-layer"]:
         parts.append(
             "the two-layer gap is set at the first step (σ(−m_i(θ_0)) ≠ h(m_i(θ_0)) at the O(1) "
-            f"margins of a random start); the perceptron restarted at GD's θ_1 has gap "
-            f"{max(restart['two-layer']):.2g} at most"
+            f"margins of a random start); the perceptron restarted at GD's θ_1 tracks it: gap "
+            f"{max(restart['two-layer']):.2g} (largest over the data sets) at t={T_EVAL}, "
+            f"γ={gmax:.0e}"
         )
     verdict = (
         f"{'reproduced' if reproduced else 'NOT reproduced'}: relative gap "
