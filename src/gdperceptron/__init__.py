@@ -26,7 +26,6 @@ from gdperceptron.data import (
     worst_case,
 )
 from gdperceptron.errors import DataFileNotFoundError, GDPerceptronError
-from gdperceptron.estimator import GDClassifier
 from gdperceptron.loaders import (
     breast_cancer,
     digits,
@@ -53,6 +52,16 @@ from gdperceptron.runner import execute, summarize
 from gdperceptron.trajectory import METRICS, Trajectory, run
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # GDClassifier imports scikit-learn (~1-2 s); load it on first use only.
+    if name == "GDClassifier":
+        from gdperceptron.estimator import GDClassifier
+
+        return GDClassifier
+    raise AttributeError(f"module 'gdperceptron' has no attribute {name!r}")
+
 
 __all__ = [
     "ACTIVATIONS",
