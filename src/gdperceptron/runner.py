@@ -12,23 +12,41 @@ from gdperceptron.trajectory import Trajectory, run
 def execute(config: RunConfig, *, progress: Callable[[int, int], None] | None = None) -> Trajectory:
     """Build the data, model and initial parameters of ``config`` and run it.
 
-    ``config.engine`` chooses the simulation: ``full`` runs in the original ``d``
-    dimensions; ``reduced`` / ``auto`` run the exact low-dimensional simulation where
-    available (SPEC §5).
+    ``config.engine`` chooses the simulation (SPEC §5): ``full`` runs in the original ``d``
+    dimensions (:func:`gdperceptron.trajectory.run`); ``reduced`` runs the exact
+    ``k``-dimensional simulation (:func:`gdperceptron.reduced.run_reduced_problem`, final
+    parameters in reduced coordinates); ``auto`` runs the reduced one when ``k < d``, else the
+    full one. For the minimal example the basis is the closed form
+    :func:`gdperceptron.data.minimal_example_basis` (``k = min(d, 3)``), otherwise a pivoted
+    QR of the ``r = n`` (tied model: ``2n``) spanning vectors; ``auto`` skips that QR and runs
+    the full engine when ``r >= d`` (a QR costing ``O(d^2 r)`` to save at most a factor
+    ``d / k`` per step). The returned trajectory's ``config["engine"]`` says which engine ran.
     """
+    import dataclasses
+
+    from gdperceptron.data import minimal_example_basis
+    from gdperceptron.reduced import reduce_problem, run_reduced_problem
+
     config = validate(config)
     problem = build(config)
-    return run(
-        problem.model,
-        problem.data,
-        config.algorithm,
-        config.step,
-        theta0=problem.theta0,
-        max_iter=config.max_iter,
-        stop_when_solved=config.stop_when_solved,
-        record_error=config.record_error,
-        progress=progress,
+    d = problem.data.d
+    kwargs = {
+        "max_iter": config.max_iter,
+        "stop_when_solved": config.stop_when_solved,
+        "record_error": config.record_error,
+        "progress": progress,
+    }
+    spanning = problem.data.n * (2 if config.model == "tied" else 1)
+    minimal = config.data == "minimal"
+    if config.engine == "reduced" or (config.engine == "auto" and (minimal or spanning < d)):
+        basis = minimal_example_basis(d) if minimal else None
+        reduced = reduce_problem(problem.model, problem.data, problem.theta0, basis=basis)
+        if config.engine == "reduced" or reduced.k < d:
+            return run_reduced_problem(reduced, config.algorithm, config.step, **kwargs)
+    traj = run(
+        problem.model, problem.data, config.algorithm, config.step, theta0=problem.theta0, **kwargs
     )
+    return dataclasses.replace(traj, config={**traj.config, "engine": "full"})
 
 
 def summarize(config: RunConfig, traj: Trajectory) -> dict[str, Any]:
