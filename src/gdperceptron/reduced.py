@@ -105,6 +105,16 @@ def _same_model(model: Model, k: int, P: Involution | None) -> Model:
     return mlp(k, info["width"], info["depth"], info["activation"])
 
 
+def _apply_rows(model: Model, X: np.ndarray) -> np.ndarray:
+    """``X P`` for NumPy rows ``X`` (``(..., d)``), as ``Involution.apply_rows``; a
+    permutation goes through ``np.take``, several times faster than fancy indexing at
+    ``d = 10^6``."""
+    P = model.info["P"]
+    if P.perm is not None:
+        return np.take(X, P.perm, axis=-1)
+    return P.apply_rows(X)
+
+
 def _spanning_rows(model: Model, X: np.ndarray) -> np.ndarray:
     """Rows whose span is the invariant subspace: ``x_i`` (shape ``(n, d)``) or, for the tied
     model, ``x_i + P x_i`` then ``x_i - P x_i`` (shape ``(2n, d)``). A fresh C-ordered array,
@@ -112,7 +122,7 @@ def _spanning_rows(model: Model, X: np.ndarray) -> np.ndarray:
     if model.name != "tied":
         return np.array(X, dtype=np.float64)
     n = X.shape[0]
-    XP = model.info["P"].apply_rows(X)
+    XP = _apply_rows(model, X)
     V = np.empty((2 * n, X.shape[1]))
     np.add(X, XP, out=V[:n])
     np.subtract(X, XP, out=V[n:])
@@ -131,7 +141,7 @@ def _pad(model: Model, Q: np.ndarray, k_min: int) -> np.ndarray:
         e[j] = 1.0
         cands = [e]
         if model.name == "tied":
-            Pe = model.info["P"].apply_rows(e)
+            Pe = _apply_rows(model, e)
             cands = [e + Pe, e - Pe]
         for v in cands:
             for q in cols:
@@ -169,7 +179,7 @@ def invariant_basis(model: Model, data: Dataset, *, rtol: float = RTOL) -> np.nd
         # Q_j is pivot column piv[j] minus its projection on Q_0..Q_{j-1}, all eigenvectors
         # of P (orthogonal eigenspaces), so Q_j has its pivot column's eigenvalue
         if k < k_min:
-            signs = np.einsum("ik,ki->k", Q, model.info["P"].apply_rows(Q.T))
+            signs = np.einsum("ik,ki->k", Q, _apply_rows(model, Q.T))
         else:
             signs = np.where(piv[:k] < n_plus, 1.0, -1.0)
         Q = np.array(Q[:, np.argsort(-signs, kind="stable")], order="F")
@@ -181,7 +191,7 @@ def _reduced_involution(model: Model, Q: np.ndarray) -> Involution:
     rows; snapped to the nearest matrix with entries in {-1, 0, 1} when it is within
     ``RTOL`` of it and that matrix is an involution (in exact arithmetic always the case for
     :func:`invariant_basis` and for :func:`gdperceptron.data.minimal_example_basis`)."""
-    Pt = model.info["P"].apply_rows(Q.T) @ Q
+    Pt = _apply_rows(model, Q.T) @ Q
     Pt = 0.5 * (Pt + Pt.T)
     k = Pt.shape[0]
     R = np.rint(Pt) + 0.0  # + 0.0 turns -0.0 into 0.0 (the compile cache keys on bytes)
