@@ -15,6 +15,15 @@ from gdperceptron.algorithms import (
     perceptron_step,
     weighted_direction,
 )
+from gdperceptron.complexity import (
+    COMPLEXITY_MODELS,
+    DEFAULT_DS,
+    complexity_sweep,
+    fit_loglog_slope,
+    iterations_to_solve,
+    lambda2,
+    tied_step,
+)
 from gdperceptron.config import DATA_NAMES, ENGINES, Problem, RunConfig, build, make_data, versions
 from gdperceptron.data import (
     Dataset,
@@ -22,8 +31,18 @@ from gdperceptron.data import (
     loss_unreliable,
     make_dataset,
     minimal_example,
+    minimal_example_basis,
+    minimal_example_reduced,
     standardize,
     worst_case,
+)
+from gdperceptron.eigenpath import (
+    GrowthReport,
+    corollary_vectors,
+    driving_matrix,
+    eigen_components,
+    growth_report,
+    margin_matrix,
 )
 from gdperceptron.errors import DataFileNotFoundError, GDPerceptronError
 from gdperceptron.loaders import (
@@ -48,7 +67,25 @@ from gdperceptron.models import (
     tied,
     two_layer,
 )
+from gdperceptron.reduced import (
+    ReducedProblem,
+    invariant_basis,
+    lift,
+    reduce_params,
+    reduce_problem,
+    run_reduced,
+    run_reduced_problem,
+)
 from gdperceptron.runner import execute, summarize
+from gdperceptron.spectral import (
+    Eigensystem,
+    MinimalSpectrum,
+    eigensystem,
+    growth_factors,
+    minimal_example_matrices,
+    minimal_example_spectrum,
+    structured_matrix,
+)
 from gdperceptron.trajectory import METRICS, Trajectory, run
 
 __version__ = "0.1.0"
@@ -64,6 +101,35 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "COMPLEXITY_MODELS",
+    "DEFAULT_DS",
+    "complexity_sweep",
+    "fit_loglog_slope",
+    "iterations_to_solve",
+    "lambda2",
+    "tied_step",
+    "GrowthReport",
+    "corollary_vectors",
+    "driving_matrix",
+    "eigen_components",
+    "growth_report",
+    "margin_matrix",
+    "ReducedProblem",
+    "invariant_basis",
+    "lift",
+    "reduce_params",
+    "reduce_problem",
+    "run_reduced",
+    "run_reduced_problem",
+    "Eigensystem",
+    "MinimalSpectrum",
+    "eigensystem",
+    "growth_factors",
+    "minimal_example_matrices",
+    "minimal_example_spectrum",
+    "structured_matrix",
+    "minimal_example_basis",
+    "minimal_example_reduced",
     "ACTIVATIONS",
     "ALGORITHMS",
     "ALGORITHM_NAMES",
