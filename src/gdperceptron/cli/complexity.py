@@ -120,12 +120,25 @@ def _cmd(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dimension(text: str) -> int:
+    """An integer dimension, also written like ``1e7``."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer such as 1000 or 1e7, got {text!r}"
+        ) from None
+    if not value.is_integer():
+        raise argparse.ArgumentTypeError(f"d must be an integer, got {text!r}")
+    return int(value)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "complexity", help="iterations to separate vs d: tied O~(sqrt d) against linear Omega(d)"
     )
-    p.add_argument("--d-min", type=int, default=10, help="smallest d (default 10)")
-    p.add_argument("--d-max", type=int, default=10**7, help="largest d (default 10^7)")
+    p.add_argument("--d-min", type=_dimension, default=10, help="smallest d (default 10)")
+    p.add_argument("--d-max", type=_dimension, default=10**7, help="largest d (default 1e7)")
     p.add_argument("--points", type=int, default=13, help="log-spaced values of d (default 13)")
     p.add_argument("--seeds", type=int, default=16, help="runs per d and model (default 16)")
     p.add_argument("--seed", type=int, default=0, help="base seed (inits and the bootstrap)")
