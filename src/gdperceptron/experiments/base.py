@@ -70,3 +70,12 @@ class Experiment:
         if self.tasks_with_data is not None:
             return self.tasks_with_data(quick, data_dir)
         return self.tasks(quick)
+
+
+def complete_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows completed with ``None`` so that every row has every column, in first-seen order
+    (report tables need rows with the same keys)."""
+    cols: list[str] = []
+    for row in rows:
+        cols.extend(k for k in row if k not in cols)
+    return [{c: row.get(c) for c in cols} for row in rows]

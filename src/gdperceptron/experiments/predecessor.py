@@ -33,7 +33,14 @@ from typing import Any
 import numpy as np
 
 from gdperceptron import linear, loss_unreliable, run, worst_case
-from gdperceptron.experiments.base import Analysis, Experiment, Params, Record, Result
+from gdperceptron.experiments.base import (
+    Analysis,
+    Experiment,
+    Params,
+    Record,
+    Result,
+    complete_rows,
+)
 
 NAME = "predecessor"
 GAMMAS = {True: (1.0, 1e2, 1e4, 1e6), False: (1.0, 10.0, 1e2, 1e3, 1e4, 1e5, 1e6)}
@@ -201,14 +208,6 @@ def _worst_part(records: list[Record]) -> tuple[dict[str, Any], list[dict[str, A
     return numbers, table
 
 
-def _same_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows completed with ``None`` so that every row has every column, in order."""
-    cols: list[str] = []
-    for row in rows:
-        cols.extend(k for k in row if k not in cols)
-    return [{c: row.get(c) for c in cols} for row in rows]
-
-
 def analyze(records: list[Record]) -> Analysis:
     """Verdict: (a) loss after one step grows ~linearly in gamma (log-log slope within 0.1
     of 1), after two steps it is below 1e-12 at the largest gamma and ``v_2/gamma`` is
@@ -250,7 +249,7 @@ def analyze(records: list[Record]) -> Analysis:
     return Analysis(
         reproduced=ok_a and ok_b,
         verdict=f"{text_a}; {text_b}",
-        table=_same_keys(table_a + table_b),
+        table=complete_rows(table_a + table_b),
         numbers={**a, **b},
         decisive_figure=FIG_WORST,
     )

@@ -33,7 +33,14 @@ import numpy as np
 from gdperceptron import minimal_example, tied
 from gdperceptron.data import minimal_example_basis
 from gdperceptron.eigenpath import corollary_vectors, growth_report
-from gdperceptron.experiments.base import Analysis, Experiment, Params, Record, Result
+from gdperceptron.experiments.base import (
+    Analysis,
+    Experiment,
+    Params,
+    Record,
+    Result,
+    complete_rows,
+)
 from gdperceptron.reduced import reduce_problem
 from gdperceptron.spectral import minimal_example_matrices, minimal_example_spectrum
 
@@ -170,13 +177,6 @@ def run_task(params: Params) -> Result:
     return _trajectory(params)
 
 
-def _same_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    cols: list[str] = []
-    for row in rows:
-        cols.extend(k for k in row if k not in cols)
-    return [{c: row.get(c) for c in cols} for row in rows]
-
-
 def analyze(records: list[Record]) -> Analysis:
     """Verdict: every closed-form spectrum, eigenvector, kernel and pattern check within
     ``TOL = 1e-10`` of ``eigh``; along every hard-perceptron trajectory the per-step ratio
@@ -226,7 +226,7 @@ def analyze(records: list[Record]) -> Analysis:
         | {k: v for k, v in r.items() if k not in drop}
         for p, r in traj
     ]
-    return Analysis(ok, verdict, _same_keys(table), n, FIG_COMPONENTS)
+    return Analysis(ok, verdict, complete_rows(table), n, FIG_COMPONENTS)
 
 
 def _predicted(comp: np.ndarray, factors: list[float | None]) -> np.ndarray:
