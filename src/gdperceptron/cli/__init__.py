@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from gdperceptron.errors import GDPerceptronError
 
-COMMANDS = ("run", "reproduce", "complexity")
+COMMANDS = ("run", "complexity", "spectrum", "reproduce")
 
 
 class _Parser(argparse.ArgumentParser):
