@@ -6,20 +6,9 @@ import json
 
 import numpy as np
 import pytest
+from reference import explicit_A
 
 from gdperceptron.cli import main
-
-
-def _explicit_A2(d: int, mu: float) -> np.ndarray:
-    """A(a_2) of SPEC §3.2 for a_2 = -(1_d + mu e_1), P the swap of coordinates 1, 2."""
-    a = -np.ones(d)
-    a[0] -= mu
-    Pa = a.copy()
-    Pa[[0, 1]] = a[[1, 0]]
-    A = np.zeros((d + 2, d + 2))
-    A[0, 2:] = A[2:, 0] = a
-    A[1, 2:] = A[2:, 1] = Pa
-    return A
 
 
 @pytest.mark.parametrize(("d", "mu"), [(7, 0.5), (40, 2.0)])
@@ -28,7 +17,9 @@ def test_json_matches_an_independent_eigensolver(d, mu, tmp_path, capsys) -> Non
                "--out", str(tmp_path), "--json"])  # fmt: skip
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
-    eig = np.sort(np.abs(np.linalg.eigvalsh(_explicit_A2(d, mu))))
+    a2 = -np.ones(d)
+    a2[0] -= mu
+    eig = np.sort(np.abs(np.linalg.eigvalsh(explicit_A(a2))))
     assert out["closed_form"]["lambda2"] == pytest.approx(eig[-1], rel=1e-12)
     assert out["closed_form"]["mu"] == pytest.approx(eig[-3], rel=1e-12)
     assert out["closed_form"]["lambda1"] == pytest.approx(np.sqrt(2 * d), rel=1e-15)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from reference import explicit_A
 from scipy.special import expit
 
 from gdperceptron import GDPerceptronError, linear, minimal_example, run, tied
@@ -31,23 +32,12 @@ def _full_count(model, d: int, mu: float, step: float, theta0: np.ndarray) -> in
     return traj.solved_iteration
 
 
-def _independent_A(a: np.ndarray) -> np.ndarray:
-    """A(a) of SPEC §3.2 with P = swap of coordinates 1 and 2, entry by entry."""
-    d = a.size
-    Pa = a.copy()
-    Pa[[0, 1]] = a[[1, 0]]
-    A = np.zeros((d + 2, d + 2))
-    A[0, 2:] = A[2:, 0] = a
-    A[1, 2:] = A[2:, 1] = Pa
-    return A
-
-
 @pytest.mark.parametrize("d", [2, 3, 10, 101])
 @pytest.mark.parametrize("mu", [1.0, 2.5])
 def test_lambda2_is_top_eigenvalue_of_A2(d: int, mu: float) -> None:
     a2 = -np.ones(d)
     a2[0] -= mu
-    top = np.linalg.eigvalsh(_independent_A(a2))[-1]
+    top = np.linalg.eigvalsh(explicit_A(a2))[-1]
     assert lambda2(d, mu) == pytest.approx(top, rel=1e-12)
     assert tied_step(d, mu, c=0.3) == pytest.approx(0.3 / top, rel=1e-12)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from reference import explicit_A
 
 from gdperceptron import minimal_example, tied
 from gdperceptron.experiments import get_experiment
@@ -55,17 +56,6 @@ def test_registry_and_task_lists() -> None:
     assert max(EIGEN_GRID[False][0]) >= 100 and len(EIGEN_GRID[False][1]) >= 3
 
 
-def _independent_matrix(a: np.ndarray) -> np.ndarray:
-    """A(a) with P the swap of coordinates 1, 2, entry by entry."""
-    d = a.size
-    Pa = a.copy()
-    Pa[[0, 1]] = a[[1, 0]]
-    A = np.zeros((d + 2, d + 2))
-    A[0, 2:] = A[2:, 0] = a
-    A[1, 2:] = A[2:, 1] = Pa
-    return A
-
-
 def test_eigen_tasks_against_closed_form(records) -> None:
     for params, r in records:
         if params["part"] != "eigen":
@@ -75,8 +65,8 @@ def test_eigen_tasks_against_closed_form(records) -> None:
         assert r["lambda2"] == pytest.approx(math.sqrt((2 + mu) ** 2 + 2 * (d - 2)), rel=1e-14)
         a2 = -np.ones(d)
         a2[0] -= mu
-        w1 = np.linalg.eigvalsh(_independent_matrix(np.ones(d)))
-        w2 = np.linalg.eigvalsh(_independent_matrix(a2))
+        w1 = np.linalg.eigvalsh(explicit_A(np.ones(d)))
+        w2 = np.linalg.eigvalsh(explicit_A(a2))
         assert r["lambda1_eigh"] == pytest.approx(w1[-1], rel=1e-12)
         assert r["lambda2_eigh"] == pytest.approx(w2[-1], rel=1e-12)
         assert r["mu_eigh"] == pytest.approx(mu, rel=1e-10)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference import explicit_A
 
 from gdperceptron.errors import GDPerceptronError
 from gdperceptron.spectral import (
@@ -24,19 +25,9 @@ KINDS = ("pairs", "signed_pairs", "householder")
 DIMS = (2, 3, 4, 5, 7, 10, 17, 32, 64, 111, 200)
 
 
-def _independent_matrix(a: np.ndarray, P: np.ndarray) -> np.ndarray:
-    """A(a) built entry by entry, independently of structured_matrix."""
-    d = a.size
-    Pa = np.einsum("ik,k->i", P, a)
-    A = np.zeros((d + 2, d + 2))
-    A[0, 2:] = A[2:, 0] = a
-    A[1, 2:] = A[2:, 1] = Pa
-    return A
-
-
 def _check_against_eigh(a: np.ndarray, P: np.ndarray, expected_case: int | None) -> None:
     d = a.size
-    A = _independent_matrix(a, P)
+    A = explicit_A(a, P)
     np.testing.assert_allclose(
         structured_matrix(a, P), A, rtol=1e-13, atol=1e-13 * (1 + np.abs(a).max())
     )
@@ -180,8 +171,8 @@ def test_minimal_example(d: int, mu: float) -> None:
     x1, x2 = np.ones(d), np.ones(d)
     x2[0] += mu
     P = np.eye(d)[[1, 0] + list(range(2, d))]
-    np.testing.assert_array_equal(A1, _independent_matrix(+1 * x1, P))
-    np.testing.assert_array_equal(A2, _independent_matrix(-1 * x2, P))
+    np.testing.assert_array_equal(A1, explicit_A(+1 * x1, P))
+    np.testing.assert_array_equal(A2, explicit_A(-1 * x2, P))
 
     ms = minimal_example_spectrum(d, mu)
     assert ms.lambda1 == pytest.approx(np.sqrt(2 * d), rel=1e-14)
