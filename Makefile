@@ -2,7 +2,9 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-EXTRAS ?= test
+# One environment for both commands: the package, the test tools and the Ray extra
+# (the tests compare the Ray executor with the local one).
+EXTRAS ?= test,ray
 comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
