@@ -444,3 +444,20 @@ def test_step_from_custom_two_point_data() -> None:
     for gamma in (1.0, 8.0):
         got = np.asarray(perceptron_step(linear(2), data.X, data.y, "gd", gamma)(jnp.zeros(2)))
         np.testing.assert_array_equal(got, [gamma / 4, -gamma / 4])
+
+
+@pytest.mark.parametrize(
+    "algorithm", ["gd", "perceptron", "normalized-gd", "normalized-perceptron"]
+)
+def test_traced_step_equals_concrete_step(algorithm: str) -> None:
+    """perceptron_step with the step as a traced (vmapped) argument gives the same iterate
+    as with each step passed as a Python number."""
+    rng = np.random.default_rng(5)
+    X, y = rng.standard_normal((7, 4)), np.where(rng.standard_normal(7) > 0, 1.0, -1.0)
+    model = two_layer(4, 3, "tanh")
+    theta = model.initial_params(1)
+    gammas = np.array([0.1, 2.0, 300.0])
+    batched = jax.vmap(lambda g: perceptron_step(model, X, y, algorithm, g)(theta))(gammas)
+    for g, got in zip(gammas, np.asarray(batched), strict=True):
+        want = np.asarray(perceptron_step(model, X, y, algorithm, float(g))(theta))
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)

@@ -73,7 +73,14 @@ def get_algorithm(name: str) -> Algorithm:
 
 
 def check_step(step: float) -> float:
-    """A step size must be a positive finite number."""
+    """A step size must be a positive finite number.
+
+    A traced JAX value (``perceptron_step`` called inside ``jit`` / ``vmap`` with the step
+    as an argument, so that one compilation serves every step) passes through unchecked:
+    its value is not known until run time.
+    """
+    if isinstance(step, jax.core.Tracer):
+        return step  # type: ignore[return-value]
     try:
         step = float(step)
     except (TypeError, ValueError):

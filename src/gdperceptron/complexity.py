@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from gdperceptron._jax import jax, jnp
-from gdperceptron.algorithms import check_step, get_algorithm, margins_fn, perceptron_step
+from gdperceptron.algorithms import check_step, margins_fn, perceptron_step
 from gdperceptron.data import minimal_example_reduced
 from gdperceptron.errors import GDPerceptronError
 from gdperceptron.models import linear, tied
@@ -128,16 +128,11 @@ def _compiled(model_name: str, k: int) -> Callable:
 
     One ``lax.while_loop`` over the batch; each pass applies ``vmap(one)`` (one GD step of
     every run) and the loop stops when every run is solved, exhausted (``t = max_iter``)
-    or non-finite. Data and step are traced, so one compilation serves every ``d``: the
-    step enters through the ``gd`` algorithm's own weight rule with a step rule
-    ``eta = gamma / n`` that reads the traced ``gamma`` (the same ``gamma / n`` as
-    :data:`~gdperceptron.algorithms.ALGORITHMS` ``["gd"]``; ``perceptron_step``'s own
-    ``gamma`` argument must be a Python number, so it gets 1.0, which this rule ignores)."""
+    or non-finite. Data and step are traced, so one compilation serves every ``d``."""
     model = linear(k) if model_name == "linear" else tied(k)
 
     def loop(theta0: jax.Array, X: jax.Array, y: jax.Array, gamma: jax.Array, max_iter: jax.Array):
-        alg = get_algorithm("gd")._replace(step_size=lambda m, w, _: gamma / m.shape[0])
-        gd = perceptron_step(model, X, y, alg, 1.0)
+        gd = perceptron_step(model, X, y, "gd", gamma)
         margins = margins_fn(model, X, y)
 
         def one(theta, t, solved, done):

@@ -22,9 +22,8 @@ Check of the estimate: over the first iterations, while the relative distance st
 ``log(dist_t / dist_0) / t``, is compared with the mean of ``log ||J_t v_t||`` over the same
 iterations.
 
-The step size is a traced argument (a custom :class:`gdperceptron.Algorithm` with the GD
-weights handed to :func:`gdperceptron.perceptron_step`), so one compilation per task
-serves all steps (``vmap``). Every curve stops at the first non-finite iterate.
+The step size is a traced argument of :func:`gdperceptron.perceptron_step`, so one
+compilation per task serves all steps (``vmap``). Every curve stops at the first non-finite iterate.
 
 Verdict: chaotic := ``lambda_rel > CHAOS_TOL`` (an e-fold per 100 iterations). Per model the
 claim holds when the two smallest steps are not chaotic and the largest step whose run
@@ -40,8 +39,6 @@ from typing import Any
 import numpy as np
 
 from gdperceptron import (
-    ALGORITHMS,
-    Algorithm,
     breast_cancer,
     jax,
     linear,
@@ -93,8 +90,7 @@ def lyapunov_runs(
     th0b = th0 + PERTURBATION * jnp.linalg.norm(th0) * u
 
     def one(gamma: Any) -> tuple:
-        alg = Algorithm("gd-traced", ALGORITHMS["gd"].weights, lambda m, w, _: gamma / m.shape[0])
-        S = perceptron_step(model, X, y, alg, 1.0)
+        S = perceptron_step(model, X, y, "gd", gamma)
 
         def body(carry: tuple, _: Any) -> tuple:
             th, v, thb = carry

@@ -15,8 +15,8 @@ NumPy batch perceptron ``v̂_{t+1} = v̂_t + (1/n) sum_i h(<v̂_t, a_i>) a_i`` g
 Theorem 3.2 distance ``||a_t / gamma - v̂_t|| / ||v̂_t||`` (the hard perceptron from 0 is
 exactly ``b_t = gamma v̂_t``: its weights do not change when the iterate is scaled).
 
-The step size is a traced argument (a custom :class:`gdperceptron.Algorithm` handed to
-:func:`gdperceptron.perceptron_step`), so one compilation per task serves every ``gamma``
+The step size is a traced argument of :func:`gdperceptron.perceptron_step`, so one
+compilation per task serves every ``gamma``
 (``vmap``). Two-layer trajectories grow geometrically at large steps and overflow after
 a few dozen iterations; every curve stops at the first non-finite iterate (``horizon``).
 
@@ -34,8 +34,6 @@ from typing import Any
 import numpy as np
 
 from gdperceptron import (
-    ALGORITHMS,
-    Algorithm,
     error_term,
     jax,
     linear,
@@ -73,11 +71,6 @@ def tasks(quick: bool) -> list[Params]:
     ]  # fmt: skip
 
 
-def _traced(weights: Any, gamma: Any) -> Algorithm:
-    """The plain step rule ``eta = gamma / n`` with ``gamma`` a traced value."""
-    return Algorithm("traced-step", weights, lambda m, w, _unused: gamma / m.shape[0])
-
-
 def compare(model: Any, data: Any, gammas: Any, theta0: Any, T: int) -> dict[str, np.ndarray]:
     """Run LR+GD, the hard perceptron and the restarted perceptron for ``T`` steps per step.
 
@@ -92,8 +85,8 @@ def compare(model: Any, data: Any, gammas: Any, theta0: Any, T: int) -> dict[str
     th0 = jnp.asarray(theta0)
 
     def one(gamma: Any) -> tuple:
-        gd = perceptron_step(model, X, y, _traced(ALGORITHMS["gd"].weights, gamma), 1.0)
-        pc = perceptron_step(model, X, y, _traced(ALGORITHMS["perceptron"].weights, gamma), 1.0)
+        gd = perceptron_step(model, X, y, "gd", gamma)
+        pc = perceptron_step(model, X, y, "perceptron", gamma)
 
         def body(carry: tuple, _: Any) -> tuple:
             a, b, c, t = carry
