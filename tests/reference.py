@@ -18,3 +18,8 @@ def explicit_A(a: np.ndarray, P: np.ndarray | None = None) -> np.ndarray:
     A[0, 2:] = A[2:, 0] = a
     A[1, 2:] = A[2:, 1] = Pa
     return A
+
+
+def lambda2(d: int, mu: float) -> float:
+    """SPEC §5 Corollary, written out: ``lambda_2 = sqrt((2 + mu)^2 + 2 (d - 2))``."""
+    return float(np.sqrt((2.0 + mu) ** 2 + 2.0 * (d - 2)))

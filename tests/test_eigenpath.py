@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from reference import lambda2 as ref_lambda2
 
 from gdperceptron import GDPerceptronError, gaussian, linear, minimal_example, tied
 from gdperceptron.algorithms import error_term, perceptron_step
@@ -31,10 +32,6 @@ from gdperceptron.spectral import (
 )
 
 EXACT = 1e-10
-
-
-def _lam2(d: int, mu: float) -> float:
-    return float(np.sqrt((2.0 + mu) ** 2 + 2.0 * (d - 2)))
 
 
 def _defects(rep) -> np.ndarray:
@@ -102,7 +99,7 @@ def test_hard_perceptron_minimal_example_is_exact(d: int) -> None:
     model = tied(d)
     for mu, seed in ((1.0, 0), (0.5, 1)):
         data = minimal_example(d, mu)
-        step = 1.0 / _lam2(d, mu)
+        step = 1.0 / ref_lambda2(d, mu)
         rep = growth_report(model, data, "perceptron", step, model.initial_params(seed), 40)
         assert rep.thetas.shape == (41, d + 2) and rep.eigenvalues.shape == (40, d + 2)
         _assert_exact(rep)
@@ -131,7 +128,7 @@ def test_gd_large_step_defect_bounded_by_error_term() -> None:
     d = 10
     model, data = tied(d), minimal_example(d, 1.0)
     for c in (5.0, 20.0):
-        gamma = c / _lam2(d, 1.0)
+        gamma = c / ref_lambda2(d, 1.0)
         theta0 = model.initial_params(0)
         rep = growth_report(model, data, "gd", gamma, theta0, 200, stop_when_solved=True)
         xi = np.array(
@@ -153,7 +150,7 @@ def test_corollary_components_and_factors() -> None:
     1 +- eta lambda_2, 1 +- eta mu; while only sample 1 is, vmu+- (kernel of A_1) stay."""
     d, mu = 12, 1.0
     model, data = tied(d), minimal_example(d, mu)
-    gamma = 1.0 / _lam2(d, mu)
+    gamma = 1.0 / ref_lambda2(d, mu)
     rep = growth_report(model, data, "perceptron", gamma, model.initial_params(0), 60)
     s = minimal_example_spectrum(d, mu)
     vecs = dict(
@@ -197,7 +194,7 @@ def test_reduced_coordinates_match_full() -> None:
         np.testing.assert_allclose(red_vecs[name], np.r_[v[:2], Q.T @ v[2:]], atol=1e-14)
     model, data = tied(d), minimal_example(d, mu)
     theta0 = model.initial_params(3)
-    gamma = 1.0 / _lam2(d, mu)
+    gamma = 1.0 / ref_lambda2(d, mu)
     full = growth_report(model, data, "perceptron", gamma, theta0, 30, stop_when_solved=True)
     red = reduce_problem(model, data, theta0, basis=Q)
     rrep = growth_report(

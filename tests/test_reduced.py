@@ -14,6 +14,7 @@ import json
 
 import numpy as np
 import pytest
+from reference import lambda2 as ref_lambda2
 
 from gdperceptron import (
     GDPerceptronError,
@@ -41,11 +42,6 @@ from gdperceptron.reduced import (
 from gdperceptron.spectral import random_involution
 
 RTOL = 1e-9
-
-
-def _lam2(d: int, mu: float) -> float:
-    """SPEC §5 Corollary: lambda_2 = sqrt((2 + mu)^2 + 2 (d - 2))."""
-    return float(np.sqrt((2.0 + mu) ** 2 + 2.0 * (d - 2)))
 
 
 def _degree(model) -> int:
@@ -116,7 +112,9 @@ def test_tied_minimal_example_grid(d: int, algorithm: str) -> None:
         for c in (0.5, 1.0, 2.0):
             for seed in (0, 1):
                 theta0 = model.initial_params(seed)
-                full, red, problem = _compare(model, data, algorithm, c / _lam2(d, mu), theta0)
+                full, red, problem = _compare(
+                    model, data, algorithm, c / ref_lambda2(d, mu), theta0
+                )
                 assert problem.k == 3  # span{1_d, e_1, e_2} (d >= 3)
                 solved += full.solved
     assert solved >= 12  # the grid exercises solved runs, not only max_iter ones
@@ -128,7 +126,7 @@ def test_tied_normalized_perceptron() -> None:
     model = tied(d)
     for mu, seed in ((0.5, 0), (1.0, 1), (2.0, 2)):
         data = minimal_example(d, mu)
-        step = 1.0 / _lam2(d, mu)
+        step = 1.0 / ref_lambda2(d, mu)
         _compare(model, data, "normalized-perceptron", step, model.initial_params(seed))
 
 
@@ -250,7 +248,7 @@ def test_closed_form_basis_matches_qr() -> None:
             qr = reduce_problem(model, data, theta0)
             # same subspace: the projectors agree
             np.testing.assert_allclose(qr.basis @ qr.basis.T, Q @ Q.T, atol=1e-12 * np.sqrt(d))
-            step = 1.0 / _lam2(d, mu)
+            step = 1.0 / ref_lambda2(d, mu)
             a = run_reduced_problem(closed, "gd", step)
             b = run_reduced_problem(qr, "gd", step)
             assert a.solved_iteration is not None
@@ -347,7 +345,7 @@ def test_run_reduced_lifts_only_when_asked() -> None:
     d = 100
     data, model = minimal_example(d), tied(d)
     theta0 = model.initial_params(4)
-    step = 1.0 / _lam2(d, 1.0)
+    step = 1.0 / ref_lambda2(d, 1.0)
     red = run_reduced(model, data, "gd", step, theta0=theta0)
     assert red.final_params.shape == (5,) and red.config["params"] == "reduced"
     lifted = run_reduced(model, data, "gd", step, theta0=theta0, lift_params=True)

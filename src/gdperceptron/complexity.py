@@ -49,14 +49,10 @@ from gdperceptron.algorithms import check_step, margins_fn, perceptron_step
 from gdperceptron.data import minimal_example_reduced
 from gdperceptron.errors import GDPerceptronError
 from gdperceptron.models import linear, tied
+from gdperceptron.spectral import lambda2
 
 COMPLEXITY_MODELS = ("linear", "tied")
 DEFAULT_DS = tuple(int(d) for d in np.unique(np.round(np.logspace(1, 7, 13))))
-
-
-def lambda2(d: int, mu: float = 1.0) -> float:
-    """``lambda_2 = sqrt((2 + mu)^2 + 2 (d - 2))``, the top eigenvalue of ``A(a_2)`` (SPEC §5)."""
-    return math.sqrt((2.0 + mu) ** 2 + 2.0 * (d - 2.0))
 
 
 def tied_step(d: int, mu: float = 1.0, c: float = 1.0) -> float:

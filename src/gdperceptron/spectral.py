@@ -9,6 +9,7 @@ the minimal example (SPEC §5 Corollary). NumPy float64 only.
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -243,6 +244,12 @@ class MinimalSpectrum(NamedTuple):
     vmu_minus: np.ndarray
 
 
+def lambda2(d: int, mu: float = 1.0) -> float:
+    """``lambda_2 = sqrt((2 + mu)^2 + 2 (d - 2))``: the top eigenvalue of ``A(a_2)`` of the
+    minimal example (SPEC §5 Corollary), in O(1) at any ``d``."""
+    return math.sqrt((2.0 + mu) ** 2 + 2.0 * (d - 2.0))
+
+
 def _minimal_example_data(d: int, mu: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(a_1, a_2, P)``: a_1 = 1_d, a_2 = -(1_d + μ e_1), P = swap of coords 1, 2 (SPEC §5)."""
     d = _positive_int(d, minimum=2)
@@ -278,10 +285,9 @@ def minimal_example_spectrum(d: int, mu: float = 1.0) -> MinimalSpectrum:
     if e1.case != 2 or e2.case != 4:  # pragma: no cover - guaranteed by the algebra
         raise GDPerceptronError(f"unexpected cases {e1.case}, {e2.case} in minimal example")
     lambda1 = float(np.sqrt(2.0 * d))
-    lambda2 = float(np.sqrt((2.0 + mu) ** 2 + 2.0 * (d - 2)))
     V1, V2 = e1.eigenvectors, e2.eigenvectors
     return MinimalSpectrum(
-        lambda1, lambda2, mu, V1[:, 0], V1[:, 1], V2[:, 0], V2[:, 1], V2[:, 2], V2[:, 3]
+        lambda1, lambda2(d, mu), mu, V1[:, 0], V1[:, 1], V2[:, 0], V2[:, 1], V2[:, 2], V2[:, 3]
     )
 
 

@@ -13,6 +13,7 @@ from gdperceptron.algorithms import ALGORITHM_NAMES
 from gdperceptron.config import DATA_NAMES, ENGINES, RunConfig
 from gdperceptron.models import ACTIVATIONS, MODEL_NAMES
 from gdperceptron.runner import execute, summarize
+from gdperceptron.spectral import lambda2
 
 
 def _classes(text: str) -> tuple[int, int]:
@@ -76,7 +77,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     if step is None:
         step = 1.0
         if args.model == "tied" and args.data == "minimal":
-            step = 1.0 / math.sqrt((2 + args.mu) ** 2 + 2 * (args.d - 2)) if args.d >= 2 else 1.0
+            step = 1.0 / lambda2(args.d, args.mu) if args.d >= 2 else 1.0
     return RunConfig(
         data=args.data,
         model=args.model,

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from gdperceptron import gaussian, make_model, minimal_example, run
+from gdperceptron import gaussian, lambda2, make_model, minimal_example, run
 from gdperceptron.experiments.base import Analysis, Experiment, Params, Record, Result
 
 NAME = "ablations"
@@ -72,7 +72,7 @@ FIG = "ablations_iterations_vs_d"
 
 def step_size(d: int, mu: float = MU) -> float:
     """``1 / lambda_2(d)`` with ``lambda_2 = sqrt((2 + mu)^2 + 2(d - 2))`` (SPEC §5)."""
-    return 1.0 / math.sqrt((2.0 + mu) ** 2 + 2.0 * (d - 2))
+    return 1.0 / lambda2(d, mu)
 
 
 def tasks(quick: bool) -> list[Params]:

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from gdperceptron import minimal_example, tied
+from gdperceptron import lambda2, minimal_example, tied
 from gdperceptron.data import minimal_example_basis
 from gdperceptron.eigenpath import corollary_vectors, growth_report
 from gdperceptron.experiments.base import (
@@ -121,7 +121,7 @@ def _trajectory(p: Params) -> Result:
     d, mu, alg = int(p["d"]), float(p["mu"]), str(p["algorithm"])
     data, model = minimal_example(d, mu), tied(d)
     theta0 = model.initial_params(int(p["seed"]))
-    lam2 = float(np.sqrt((2.0 + mu) ** 2 + 2.0 * (d - 2)))
+    lam2 = lambda2(d, mu)
     gamma = float(p["c"]) / lam2
     Q = minimal_example_basis(d)
     red = reduce_problem(model, data, theta0, basis=Q)
