@@ -1,4 +1,4 @@
-"""Benchmark: the whole default complexity sweep (SPEC §5).
+"""Benchmark: the whole default complexity sweep (docs/theory/minimal-example.md).
 
 13 log-spaced d from 10 to 10^7, 16 runs per d and model, both models. The first sweep in
 a fresh process includes JIT compilation (one per model and batch shape); the following
@@ -13,7 +13,7 @@ import argparse
 import os
 import time
 
-from gdperceptron.complexity import DEFAULT_DS, complexity_sweep, fit_loglog_slope
+from gdperceptron.analysis.complexity import DEFAULT_DS, complexity_sweep, fit_loglog_slope
 
 
 def main() -> None:

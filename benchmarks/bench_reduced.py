@@ -1,7 +1,7 @@
-"""Benchmarks of the exact reduced simulator (SPEC §5, last paragraph).
+"""Benchmarks of the exact reduced simulator (docs/theory/minimal-example.md, last paragraph).
 
 (1) The tied model on the minimal example at ``d = 10^6``: the full ``d``-dimensional run
-(:func:`gdperceptron.run`) against the reduced run (:func:`gdperceptron.reduced`) from the
+(:func:`gdperceptron.run`) against the reduced run (:func:`gdperceptron.engines.reduced`) from the
 same seeded start with the same step; both must stop at the same solved iteration. Reported:
 the loop time of each run (compilation excluded), the reduced run including its one-off
 ``O(n d k)`` projection (pivoted QR, ``X Q``, ``Q^T w``), and the ratios (goal >= 1000x).
@@ -28,11 +28,11 @@ import time
 import numpy as np
 
 from gdperceptron import minimal_example, run, tied
-from gdperceptron.reduced import reduce_problem, run_reduced_problem
+from gdperceptron.engines.reduced import reduce_problem, run_reduced_problem
 
 
 def _lambda2(d: int, mu: float) -> float:
-    """SPEC §5 Corollary: ``lambda_2 = sqrt((2 + mu)^2 + 2 (d - 2))``."""
+    """docs/theory/minimal-example.md Corollary: ``lambda_2 = sqrt((2 + mu)^2 + 2 (d - 2))``."""
     return float(np.sqrt((2.0 + mu) ** 2 + 2.0 * (d - 2)))
 
 

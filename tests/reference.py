@@ -6,7 +6,8 @@ import numpy as np
 
 
 def explicit_A(a: np.ndarray, P: np.ndarray | None = None) -> np.ndarray:
-    """``A(a) = [[0, 0, a^T], [0, 0, (Pa)^T], [a, Pa, 0]]`` of SPEC §3.2, entry by entry;
+    """``A(a) = [[0, 0, a^T], [0, 0, (Pa)^T], [a, Pa, 0]]`` of docs/theory/models.md, entry by
+    entry;
     ``P`` defaults to the swap of coordinates 1 and 2."""
     d = a.size
     if P is None:
@@ -21,5 +22,6 @@ def explicit_A(a: np.ndarray, P: np.ndarray | None = None) -> np.ndarray:
 
 
 def lambda2(d: int, mu: float) -> float:
-    """SPEC §5 Corollary, written out: ``lambda_2 = sqrt((2 + mu)^2 + 2 (d - 2))``."""
+    """docs/theory/minimal-example.md Corollary, written out: ``lambda_2 = sqrt((2 + mu)^2 + 2 (d -
+    2))``."""
     return float(np.sqrt((2.0 + mu) ** 2 + 2.0 * (d - 2)))

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import gdperceptron.config
+import gdperceptron.engines.config
 from gdperceptron import RunConfig, execute, make_dataset
+from gdperceptron.analysis.spectral import structured_matrix, swap_involution
 from gdperceptron.cli import main
-from gdperceptron.spectral import structured_matrix, swap_involution
 
 SCRIPT = Path(sys.executable).with_name("gdperceptron")
 GAUSS = ["--data", "gaussian", "--model", "linear", "--d", "4", "--n", "30", "--margin", "0.02"]
@@ -223,7 +223,7 @@ def test_bad_data_reaches_the_cli_as_one_line(
     X, y, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # the CLI cannot name custom arrays; substitute the data factory the config uses
-    monkeypatch.setattr(gdperceptron.config, "make_data", lambda config: make_dataset(X, y))
+    monkeypatch.setattr(gdperceptron.engines.config, "make_data", lambda config: make_dataset(X, y))
     rc, _, err = call(["run", "--data", "gaussian", "--model", "linear", "--d", "2"], capsys)
     assert_one_error_line(rc, err)
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gdperceptron.analysis.complexity import fit_loglog_slope, iterations_to_solve, tied_step
 from gdperceptron.cli import main
 from gdperceptron.cli.complexity import grid
-from gdperceptron.complexity import fit_loglog_slope, iterations_to_solve, tied_step
 
 ARGS = ["--d-min", "10", "--d-max", "1000", "--points", "3", "--seeds", "4", "--seed", "3"]
 

@@ -1,4 +1,5 @@
-"""The complexity study (SPEC §5): reduced vmapped counts against the full d-dimensional
+"""The complexity study (docs/theory/minimal-example.md): reduced vmapped counts against the full
+d-dimensional
 run and an independent NumPy loop; the log-log slope fit on data of known slope;
 determinism; bad input."""
 
@@ -10,7 +11,7 @@ from reference import explicit_A
 from scipy.special import expit
 
 from gdperceptron import GDPerceptronError, linear, minimal_example, run, tied
-from gdperceptron.complexity import (
+from gdperceptron.analysis.complexity import (
     DEFAULT_DS,
     complexity_sweep,
     default_max_iter,
@@ -20,7 +21,7 @@ from gdperceptron.complexity import (
     reduced_init,
     tied_step,
 )
-from gdperceptron.data import minimal_example_basis, minimal_example_reduced
+from gdperceptron.data.synthetic import minimal_example_basis, minimal_example_reduced
 
 FULL_DS = (2, 57, 2000)  # k = 2 and k = 3 reduced features; each d compiles a full run
 
@@ -85,7 +86,8 @@ def test_other_mu_and_step_match_full_runs(model: str, d: int, mu: float, step) 
 
 
 def _numpy_count(model: str, d: int, theta: np.ndarray, step: float, max_iter: int) -> int:
-    """An independent float64 NumPy loop of GD in the reduced coordinates (SPEC §2, §5)."""
+    """An independent float64 NumPy loop of GD in the reduced coordinates
+    (docs/theory/reduction.md, docs/theory/minimal-example.md)."""
     red = minimal_example_reduced(d)
     A = red.y[:, None] * red.X  # a_i = y_i x_i in the basis Q
     PA = A[:, [1, 0, 2]]

@@ -1,4 +1,5 @@
-"""Tied-model trajectories in the eigenbasis of their driving matrices (SPEC §2, §4, §5).
+"""Tied-model trajectories in the eigenbasis of their driving matrices (docs/theory/reduction.md,
+docs/theory/spectra.md, docs/theory/minimal-example.md).
 
 Independent computations: ``spectral.structured_matrix`` (A(a) with a dense P), the
 Proposition's closed-form eigenvalues (``spectral.eigensystem``), the Corollary's
@@ -13,9 +14,7 @@ import pytest
 from reference import lambda2 as ref_lambda2
 
 from gdperceptron import GDPerceptronError, gaussian, linear, minimal_example, tied
-from gdperceptron.algorithms import error_term, perceptron_step
-from gdperceptron.data import minimal_example_basis
-from gdperceptron.eigenpath import (
+from gdperceptron.analysis.eigenpath import (
     COROLLARY_NAMES,
     corollary_vectors,
     driving_matrix,
@@ -23,13 +22,15 @@ from gdperceptron.eigenpath import (
     growth_report,
     margin_matrix,
 )
-from gdperceptron.reduced import reduce_problem
-from gdperceptron.spectral import (
+from gdperceptron.analysis.spectral import (
     eigensystem,
     minimal_example_spectrum,
     random_involution,
     structured_matrix,
 )
+from gdperceptron.data.synthetic import minimal_example_basis
+from gdperceptron.engines.algorithms import error_term, perceptron_step
+from gdperceptron.engines.reduced import reduce_problem
 
 EXACT = 1e-10
 

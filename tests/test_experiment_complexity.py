@@ -9,7 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gdperceptron.complexity import DEFAULT_DS, default_max_iter, iterations_to_solve, tied_step
+from gdperceptron.analysis.complexity import (
+    DEFAULT_DS,
+    default_max_iter,
+    iterations_to_solve,
+    tied_step,
+)
 from gdperceptron.experiments import get_experiment
 from gdperceptron.experiments.complexity import (
     QUICK_DS,

@@ -17,6 +17,7 @@ import pytest
 from reference import explicit_A
 
 from gdperceptron import minimal_example, tied
+from gdperceptron.engines.reduced import run_reduced
 from gdperceptron.experiments import get_experiment
 from gdperceptron.experiments.spectrum import (
     EIGEN_GRID,
@@ -28,7 +29,6 @@ from gdperceptron.experiments.spectrum import (
     run_task,
     tasks,
 )
-from gdperceptron.reduced import run_reduced
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Tests for gdperceptron.loaders, on small fake IDX / CIFAR files written here."""
+"""Tests for gdperceptron.data.loaders, on small fake IDX / CIFAR files written here."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from gdperceptron import loaders
+from gdperceptron.data import loaders
 from gdperceptron.errors import DataFileNotFoundError, GDPerceptronError
 
 N_IMG = 20

@@ -1,4 +1,5 @@
-"""Logistic loss and perceptron weights (SPEC §1-§2) against independent float64 formulas.
+"""Logistic loss and perceptron weights (docs/theory/setting.md, docs/theory/reduction.md) against
+independent float64 formulas.
 
 References used here never touch JAX: ``np.log(1 + np.exp(-m))`` where it is exact
 enough (|m| <= 30), ``np.log1p(np.exp(-m))`` where ``exp(-m)`` does not overflow,

@@ -1,4 +1,5 @@
-"""Models (SPEC §3): forward passes against hand-written NumPy, margin Jacobians (jax.jacrev)
+"""Models (docs/theory/models.md): forward passes against hand-written NumPy, margin Jacobians
+(jax.jacrev)
 against central finite differences of the NumPy forward pass, seeded initialisation,
 the tied model's quadratic form ``m_i = ½ θᵀ A(a_i) θ``, and input validation."""
 
@@ -19,8 +20,12 @@ from gdperceptron import (
     two_layer,
 )
 from gdperceptron._jax import jax, jnp
-from gdperceptron.models import Model, linear
-from gdperceptron.spectral import householder_involution, structured_matrix, swap_involution
+from gdperceptron.analysis.spectral import (
+    householder_involution,
+    structured_matrix,
+    swap_involution,
+)
+from gdperceptron.models.builtin import Model, linear
 
 # ----------------------------------------------------------- NumPy reference models
 
@@ -189,7 +194,8 @@ def test_init_scale_linear_and_tied() -> None:
     d, scale = 20_000, 1.7
     assert np.array_equal(linear(d).initial_params(0), np.zeros(d))  # default v_0 = 0
     _check_normal(linear(d).initial_params(0, scale), scale / np.sqrt(d))
-    # tied: every coordinate (u included) N(0, scale^2 / d); default scale 1 (SPEC §5)
+    # tied: every coordinate (u included) N(0, scale^2 / d); default scale 1
+    # (docs/theory/minimal-example.md)
     model = tied(d)
     _check_normal(model.initial_params(1, scale), scale / np.sqrt(d))
     _check_normal(model.initial_params(1), 1 / np.sqrt(d))

@@ -1,4 +1,4 @@
-"""The exact reduced simulator (SPEC §5) against the full d-dimensional run.
+"""The exact reduced simulator (docs/theory/minimal-example.md) against the full d-dimensional run.
 
 The independent computation is always :func:`gdperceptron.trajectory.run` on the original
 data; the reduced engine must give the same solved iteration, stop reason and
@@ -29,9 +29,10 @@ from gdperceptron import (
     tied,
     two_layer,
 )
+from gdperceptron.analysis.spectral import random_involution
 from gdperceptron.cli import main
-from gdperceptron.data import minimal_example_basis, minimal_example_reduced
-from gdperceptron.reduced import (
+from gdperceptron.data.synthetic import minimal_example_basis, minimal_example_reduced
+from gdperceptron.engines.reduced import (
     invariant_basis,
     lift,
     reduce_params,
@@ -39,7 +40,6 @@ from gdperceptron.reduced import (
     run_reduced,
     run_reduced_problem,
 )
-from gdperceptron.spectral import random_involution
 
 RTOL = 1e-9
 
@@ -168,7 +168,8 @@ def test_linear_gaussian(d: int, algorithm: str) -> None:
 
 
 def test_linear_minimal_example() -> None:
-    """Omega(d) iterations of the linear model on the minimal example (SPEC §5), step 1:
+    """Omega(d) iterations of the linear model on the minimal example
+    (docs/theory/minimal-example.md), step 1:
     LR+GD from 0 and the hard perceptron from a small random start. (Not mu = 2: there
     LR+GD with step 1 is ill-conditioned before separation, a 1e-16 change of v_0 moves
     ||v_t|| by 5e-5 relative and the solved iteration by one, in the full engine alone.)"""

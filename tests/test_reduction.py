@@ -1,4 +1,5 @@
-"""The reduction of SPEC §2: one GD step on the logistic loss is a generalized perceptron step
+"""The reduction of docs/theory/reduction.md: one GD step on the logistic loss is a generalized
+perceptron step
 
     θ_{t+1} = θ_t + (γ/n) Σ_i σ(-m_i) ∇m_i(θ_t),
 
@@ -29,8 +30,12 @@ from gdperceptron import (
     worst_case,
 )
 from gdperceptron._jax import jax, jnp
-from gdperceptron.models import Model
-from gdperceptron.spectral import householder_involution, structured_matrix, swap_involution
+from gdperceptron.analysis.spectral import (
+    householder_involution,
+    structured_matrix,
+    swap_involution,
+)
+from gdperceptron.models.builtin import Model
 
 # ------------------------------------------- hand-written margins and their gradients
 
@@ -438,7 +443,8 @@ def test_normalized_steps_from_zero_and_when_solved() -> None:
 
 
 def test_step_from_custom_two_point_data() -> None:
-    # SPEC §2 by hand on the smallest case: x = (1, 0) label +1, (0, 1) label -1, v_0 = 0;
+    # docs/theory/reduction.md by hand on the smallest case: x = (1, 0) label +1, (0, 1) label -1,
+    # v_0 = 0;
     # every weight is σ(0) = 1/2, so v_1 = (γ/2)(1/2)(a_1 + a_2) = (γ/4)(1, -1).
     data = make_dataset([[1.0, 0.0], [0.0, 1.0]], [1, -1])
     for gamma in (1.0, 8.0):

@@ -1,4 +1,5 @@
-"""Closed-form spectra of A(a) (SPEC §4-5) checked against numpy.linalg.eigh / norm(·, 2)."""
+"""Closed-form spectra of A(a) (docs/theory/spectra.md, docs/theory/minimal-example.md) checked
+against numpy.linalg.eigh / norm(·, 2)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from reference import explicit_A
 
-from gdperceptron.errors import GDPerceptronError
-from gdperceptron.spectral import (
+from gdperceptron.analysis.spectral import (
     eigensystem,
     growth_factors,
     householder_involution,
@@ -20,6 +20,7 @@ from gdperceptron.spectral import (
     structured_matrix,
     swap_involution,
 )
+from gdperceptron.errors import GDPerceptronError
 
 KINDS = ("pairs", "signed_pairs", "householder")
 DIMS = (2, 3, 4, 5, 7, 10, 17, 32, 64, 111, 200)

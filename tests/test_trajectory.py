@@ -1,4 +1,5 @@
-"""The run loop (SPEC §1-§2) against independent loops: plain NumPy for the linear model, a
+"""The run loop (docs/theory/setting.md, docs/theory/reduction.md) against independent loops: plain
+NumPy for the linear model, a
 Python loop over jitted ``perceptron_step`` for the tied model. Stop reasons, recorded metrics,
 subsampling, chunking, determinism and input validation."""
 

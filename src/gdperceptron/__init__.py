@@ -1,21 +1,11 @@
 """gdperceptron: gradient descent on the logistic loss as a generalized perceptron.
 
-The public API; everything else is private to the package. See SPEC §1-§3.
+The public API; everything else is private to the package. See docs/theory/setting.md,
+docs/theory/reduction.md, docs/theory/models.md.
 """
 
 from gdperceptron._jax import jax  # noqa: F401  (float64 JAX set-up first)
-from gdperceptron.algorithms import (
-    ALGORITHM_NAMES,
-    ALGORITHMS,
-    Algorithm,
-    error_term,
-    get_algorithm,
-    loss_fn,
-    margins_fn,
-    perceptron_step,
-    weighted_direction,
-)
-from gdperceptron.complexity import (
+from gdperceptron.analysis.complexity import (
     COMPLEXITY_MODELS,
     DEFAULT_DS,
     complexity_sweep,
@@ -24,8 +14,32 @@ from gdperceptron.complexity import (
     lambda2,
     tied_step,
 )
-from gdperceptron.config import DATA_NAMES, ENGINES, Problem, RunConfig, build, make_data, versions
-from gdperceptron.data import (
+from gdperceptron.analysis.eigenpath import (
+    GrowthReport,
+    corollary_vectors,
+    driving_matrix,
+    eigen_components,
+    growth_report,
+    margin_matrix,
+)
+from gdperceptron.analysis.spectral import (
+    Eigensystem,
+    MinimalSpectrum,
+    eigensystem,
+    growth_factors,
+    minimal_example_matrices,
+    minimal_example_spectrum,
+    structured_matrix,
+)
+from gdperceptron.data.loaders import (
+    breast_cancer,
+    digits,
+    load_cifar10,
+    load_fashion_mnist,
+    load_mnist,
+    load_named,
+)
+from gdperceptron.data.synthetic import (
     Dataset,
     gaussian,
     loss_unreliable,
@@ -36,25 +50,45 @@ from gdperceptron.data import (
     standardize,
     worst_case,
 )
-from gdperceptron.eigenpath import (
-    GrowthReport,
-    corollary_vectors,
-    driving_matrix,
-    eigen_components,
-    growth_report,
-    margin_matrix,
+from gdperceptron.engines.algorithms import (
+    ALGORITHM_NAMES,
+    ALGORITHMS,
+    Algorithm,
+    error_term,
+    get_algorithm,
+    loss_fn,
+    margins_fn,
+    perceptron_step,
+    weighted_direction,
 )
+from gdperceptron.engines.config import (
+    DATA_NAMES,
+    ENGINES,
+    Problem,
+    RunConfig,
+    build,
+    make_data,
+    versions,
+)
+from gdperceptron.engines.losses import (
+    hard_weights,
+    logistic_loss,
+    logistic_weights,
+    per_sample_loss,
+)
+from gdperceptron.engines.reduced import (
+    ReducedProblem,
+    invariant_basis,
+    lift,
+    reduce_params,
+    reduce_problem,
+    run_reduced,
+    run_reduced_problem,
+)
+from gdperceptron.engines.runner import execute, summarize
+from gdperceptron.engines.trajectory import METRICS, Trajectory, run
 from gdperceptron.errors import DataFileNotFoundError, GDPerceptronError
-from gdperceptron.loaders import (
-    breast_cancer,
-    digits,
-    load_cifar10,
-    load_fashion_mnist,
-    load_mnist,
-    load_named,
-)
-from gdperceptron.losses import hard_weights, logistic_loss, logistic_weights, per_sample_loss
-from gdperceptron.models import (
+from gdperceptron.models.builtin import (
     ACTIVATIONS,
     MODEL_NAMES,
     Involution,
@@ -67,26 +101,6 @@ from gdperceptron.models import (
     tied,
     two_layer,
 )
-from gdperceptron.reduced import (
-    ReducedProblem,
-    invariant_basis,
-    lift,
-    reduce_params,
-    reduce_problem,
-    run_reduced,
-    run_reduced_problem,
-)
-from gdperceptron.runner import execute, summarize
-from gdperceptron.spectral import (
-    Eigensystem,
-    MinimalSpectrum,
-    eigensystem,
-    growth_factors,
-    minimal_example_matrices,
-    minimal_example_spectrum,
-    structured_matrix,
-)
-from gdperceptron.trajectory import METRICS, Trajectory, run
 
 __version__ = "0.1.0"
 

@@ -1,10 +1,12 @@
 """A scikit-learn compatible classifier: GD on the logistic loss as a fitted estimator.
 
-:class:`GDClassifier` is a thin wrapper around :func:`gdperceptron.run` (SPEC §1-§3): it
+:class:`GDClassifier` is a thin wrapper around :func:`gdperceptron.run` (docs/theory/setting.md,
+docs/theory/reduction.md, docs/theory/models.md): it
 maps two-class labels to {-1, +1}, builds a model with :func:`gdperceptron.make_model`,
 runs a generalized perceptron from seeded initial parameters and keeps the whole
 :class:`~gdperceptron.Trajectory`. The run stops at the first iteration that separates
-the training data (every margin ``y_i f(x_i; theta) > 0``, SPEC §1) or after ``max_iter``
+the training data (every margin ``y_i f(x_i; theta) > 0``, docs/theory/setting.md) or after
+``max_iter``
 steps. The core of the library stays the pure run loop; this class only adapts it to
 ``fit`` / ``predict`` for pipelines and model selection.
 """
@@ -25,11 +27,11 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from gdperceptron._jax import jnp
-from gdperceptron.config import ENGINES
-from gdperceptron.data import make_dataset
+from gdperceptron.data.synthetic import make_dataset
+from gdperceptron.engines.config import ENGINES
+from gdperceptron.engines.trajectory import Trajectory, run
 from gdperceptron.errors import GDPerceptronError
-from gdperceptron.models import Model, make_model
-from gdperceptron.trajectory import Trajectory, run
+from gdperceptron.models.builtin import Model, make_model
 
 # Checks of sklearn.utils.estimator_checks.check_estimator that this estimator fails for a
 # mathematical reason (check name -> reason). Empty: every check passes.
@@ -41,7 +43,7 @@ _SEED_BOUND = 2**31 - 1
 
 class GDClassifier(ClassifierMixin, BaseEstimator):
     """Binary classifier trained by a generalized perceptron run (default: plain GD on the
-    logistic loss, SPEC §2).
+    logistic loss, docs/theory/reduction.md).
 
     Fitting runs ``theta_{t+1} = theta_t + eta_t sum_i w_i(theta_t) grad m_i(theta_t)``
     with ``m_i = y_i f(x_i; theta)`` and ``y_i = -1`` for ``classes_[0]``, ``+1`` for
@@ -52,9 +54,9 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
 
     Args:
         model: ``"linear"`` (``f = <v, x>``), ``"tied"``, ``"two-layer"`` or ``"mlp"``
-            (SPEC §3, :func:`gdperceptron.make_model`).
+            (docs/theory/models.md, :func:`gdperceptron.make_model`).
         algorithm: ``"gd"``, ``"perceptron"``, ``"normalized-gd"`` or
-            ``"normalized-perceptron"`` (SPEC §2 table).
+            ``"normalized-perceptron"`` (docs/theory/reduction.md table).
         step: the step ``gamma > 0``.
         max_iter: the largest number of steps.
         width: hidden width of ``"two-layer"`` and ``"mlp"``.
@@ -68,7 +70,8 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
             the same ``theta_0`` on every fit, ``None`` a fresh one.
         engine: ``"full"`` runs in the original ``d`` dimensions; ``"reduced"`` (always)
             and ``"auto"`` (when ``n < d``; ``2n < d`` for ``"tied"``) use the exact
-            low-dimensional simulator ``gdperceptron.reduced.run_reduced`` (SPEC §5),
+            low-dimensional simulator ``gdperceptron.reduced.run_reduced``
+            (docs/theory/minimal-example.md),
             falling back to the full run where it is not available. Both give the same
             iterates up to rounding; ``trajectory_.config["engine"]`` says which ran.
         stop_when_separated: stop at the first iteration that separates the training
@@ -268,9 +271,9 @@ def _reduced_runner() -> Any:
     """``gdperceptron.reduced.run_reduced``, or ``None`` while it does not exist (imported
     lazily: the reduced simulator is optional for this wrapper)."""
     try:
-        module = importlib.import_module("gdperceptron.reduced")
+        module = importlib.import_module("gdperceptron.engines.reduced")
     except ModuleNotFoundError as err:
-        if err.name == "gdperceptron.reduced":
+        if err.name == "gdperceptron.engines.reduced":
             return None
         raise
     return getattr(module, "run_reduced", None)

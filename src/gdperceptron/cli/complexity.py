@@ -1,5 +1,6 @@
 """``gdperceptron complexity``: iteration count against d for the linear and the tied model
-on the minimal example (SPEC §5), the fitted log-log slopes, a figure and its numbers.
+on the minimal example (docs/theory/minimal-example.md), the fitted log-log slopes, a figure and
+its numbers.
 
 Writes ``<out>/<stem>.json`` (the sweep, slopes, config and versions) and then draws
 ``<out>/<stem>.png`` / ``.pdf`` from that saved file. ``--out`` is a folder (stem
@@ -17,8 +18,8 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from gdperceptron.complexity import COMPLEXITY_MODELS, complexity_sweep, fit_loglog_slope
-from gdperceptron.config import versions
+from gdperceptron.analysis.complexity import COMPLEXITY_MODELS, complexity_sweep, fit_loglog_slope
+from gdperceptron.engines.config import versions
 from gdperceptron.errors import GDPerceptronError
 
 FIGURE_SUFFIXES = (".png", ".pdf", ".json")

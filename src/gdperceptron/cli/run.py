@@ -9,11 +9,11 @@ from typing import Any
 
 from tqdm import tqdm
 
-from gdperceptron.algorithms import ALGORITHM_NAMES
-from gdperceptron.config import DATA_NAMES, ENGINES, RunConfig
-from gdperceptron.models import ACTIVATIONS, MODEL_NAMES
-from gdperceptron.runner import execute, summarize
-from gdperceptron.spectral import lambda2
+from gdperceptron.analysis.spectral import lambda2
+from gdperceptron.engines.algorithms import ALGORITHM_NAMES
+from gdperceptron.engines.config import DATA_NAMES, ENGINES, RunConfig
+from gdperceptron.engines.runner import execute, summarize
+from gdperceptron.models.builtin import ACTIVATIONS, MODEL_NAMES
 
 
 def _classes(text: str) -> tuple[int, int]:

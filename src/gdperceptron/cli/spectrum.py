@@ -1,5 +1,6 @@
 """``gdperceptron spectrum``: the minimal example's spectra and its trajectory in the
-eigenbasis (SPEC §2 quadratic models, §4, §5).
+eigenbasis (docs/theory/reduction.md quadratic models, docs/theory/spectra.md,
+docs/theory/minimal-example.md).
 
 Prints the Corollary's closed-form eigenvalues next to ``numpy.linalg.eigvalsh`` of the
 explicit matrices, runs the tied model and checks, step by step, that each component of
@@ -17,13 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from gdperceptron.algorithms import ALGORITHM_NAMES
-from gdperceptron.config import versions
-from gdperceptron.data import minimal_example
-from gdperceptron.eigenpath import growth_report
+from gdperceptron.analysis.eigenpath import growth_report
+from gdperceptron.analysis.spectral import minimal_example_matrices, minimal_example_spectrum
+from gdperceptron.data.synthetic import minimal_example
+from gdperceptron.engines.algorithms import ALGORITHM_NAMES
+from gdperceptron.engines.config import versions
 from gdperceptron.errors import GDPerceptronError
-from gdperceptron.models import tied
-from gdperceptron.spectral import minimal_example_matrices, minimal_example_spectrum
+from gdperceptron.models.builtin import tied
 
 DENSE_LIMIT = 2000  # the dense eigensolver check is O(d^3): only up to this d
 
@@ -72,7 +73,7 @@ def spectrum_numbers(
 
 def plot_saved(json_path: Path) -> list[Path]:
     """Draw ``|<theta_t, v>|`` over t for the Corollary's eigenvectors from saved JSON."""
-    from gdperceptron.figures import new_figure, save_figure
+    from gdperceptron.experiments.figures import new_figure, save_figure
 
     saved = json.loads(json_path.read_text())
     fig, ax = new_figure(width=6.0, height=4.0)

@@ -1,12 +1,14 @@
 """The referee's ablations: does the sub-linear growth in d persist beyond the tied model?
 
-Iterations to separate (SPEC §1) against the dimension ``d`` for variants of the model
-inside the same generalized-perceptron framework (SPEC §2): the linear model from
+Iterations to separate (docs/theory/setting.md) against the dimension ``d`` for variants of the
+model
+inside the same generalized-perceptron framework (docs/theory/reduction.md): the linear model from
 ``v_0 = 0`` with the hard perceptron and with LR+GD (the classical Ω(d) reference), the
 tied model of the paper (reference), two-layer networks (width 16, depth 2) with each
 activation (identity, relu, leaky_relu, tanh, square) and ReLU MLPs of depth 3 and 4
 (width 16), all with LR+GD from their default seeded initialisation. Data: the minimal
-example ``minimal_example(d, mu=1)`` of SPEC §5 and, as context, separable Gaussian data
+example ``minimal_example(d, mu=1)`` of docs/theory/minimal-example.md and, as context, separable
+Gaussian data
 ``gaussian(64, d, margin=0.1)`` (six of the variants). Step: ``gamma = 1/lambda_2(d)``, ``lambda_2 =
 sqrt((2 + mu)^2 + 2(d - 2))`` (the paper's step for the tied model, ~ 1/sqrt(2d)), the same
 for every variant and both data sets. Several seeds (initialisation; for the Gaussian
@@ -71,7 +73,8 @@ FIG = "ablations_iterations_vs_d"
 
 
 def step_size(d: int, mu: float = MU) -> float:
-    """``1 / lambda_2(d)`` with ``lambda_2 = sqrt((2 + mu)^2 + 2(d - 2))`` (SPEC §5)."""
+    """``1 / lambda_2(d)`` with ``lambda_2 = sqrt((2 + mu)^2 + 2(d - 2))``
+    (docs/theory/minimal-example.md)."""
     return 1.0 / lambda2(d, mu)
 
 
@@ -192,7 +195,7 @@ def analyze(records: list[Record]) -> Analysis:
 def plot(records: list[Record], out_dir: Path) -> list[str]:
     """Median iterations vs d per variant (log-log), one panel per data set, with sqrt(d)
     and d guides; dimensions where the median run never separates are left out."""
-    from gdperceptron.figures import new_figure, save_figure
+    from gdperceptron.experiments.figures import new_figure, save_figure
 
     cur = curves(records)
     if not cur:
@@ -230,7 +233,7 @@ EXPERIMENT = Experiment(
     title="Ablations: depth, activations and the linear model in the perceptron framework",
     claim=(
         "The referee asked whether the Õ(√d) against Ω(d) separation of the tied two-layer "
-        "model (SPEC §5) persists for deeper models and other activations, and for the "
+        "model (minimal example) persists for deeper models and other activations, and for the "
         "linear analysis inside the same perceptron framework: iterations to separate "
         "against d, with γ ~ 1/√d, for each variant."
     ),

@@ -1,6 +1,7 @@
 """Implicit acceleration on real data: nonlinear models separate in fewer iterations.
 
-Iterations to accuracy 1.0 (SPEC §1: the first ``t`` with every margin positive) of LR+GD
+Iterations to accuracy 1.0 (docs/theory/setting.md: the first ``t`` with every margin positive) of
+LR+GD
 against the step, over decades, for the linear model (from ``v_0 = 0``), two-layer networks
 (ReLU of widths 4, 16, 64; tanh and leaky ReLU of width 16) and a depth-3 ReLU MLP (width
 16), on two-class real data: breast cancer (a seeded subsample of 300, linearly separable
@@ -206,7 +207,7 @@ def analyze(records: list[Record]) -> Analysis:
 def plot(records: list[Record], out_dir: Path) -> list[str]:
     """Median iterations to separate vs step per model (log-log), one panel per data set;
     runs that never separate are drawn as open markers at ``max_iter``."""
-    from gdperceptron.figures import new_figure, save_figure
+    from gdperceptron.experiments.figures import new_figure, save_figure
 
     med = medians(records)
     if not med:
@@ -240,7 +241,7 @@ EXPERIMENT = Experiment(
     name=NAME,
     title="Implicit acceleration on real data: nonlinear vs linear models",
     claim=(
-        "Summary of the paper (SPEC §7): in numerical experiments (PyTorch, CIFAR-10) "
+        "Summary of the paper: in numerical experiments (PyTorch, CIFAR-10) "
         "nonlinear models converge much faster than linear ones; here, LR+GD iterations to "
         "accuracy 1.0 of two-layer networks and a depth-3 MLP against the linear model, each "
         "at its best step, on two-class real data."

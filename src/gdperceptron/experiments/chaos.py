@@ -1,4 +1,5 @@
-"""Sensitivity of LR+GD with large steps: finite-time Lyapunov exponents (SPEC §7).
+"""Sensitivity of LR+GD with large steps: finite-time Lyapunov exponents
+(docs/theory/experiments.md).
 
 Deterministic LR+GD on breast cancer (all 569 samples, standardized), ``T`` iterations with
 no stop at separation, for the linear model and two-layer networks (width 16, ReLU and
@@ -226,7 +227,7 @@ def plot(records: list[Record], out_dir: Path) -> list[str]:
     Lyapunov exponents vs step."""
     import matplotlib.pyplot as plt
 
-    from gdperceptron.figures import new_figure, save_figure
+    from gdperceptron.experiments.figures import new_figure, save_figure
 
     recs = sorted(records, key=lambda r: r[0]["model"])
     if not recs:
@@ -281,7 +282,7 @@ EXPERIMENT = Experiment(
     name=NAME,
     title="Chaos: sensitivity of LR+GD with large steps",
     claim=(
-        "Summary of the paper (SPEC §7): losses oscillate chaotically in deterministic runs "
+        "Summary of the paper: losses oscillate chaotically in deterministic runs "
         "with large steps. Tested as a positive finite-time Lyapunov exponent of the GD step "
         "map at large steps (relative to the growth of the iterate) and a non-positive one "
         "at small steps, with the growth of a 1e-12 perturbation as a check."

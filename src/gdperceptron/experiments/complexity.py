@@ -1,5 +1,5 @@
 """Experiment ``complexity``: O~(sqrt d) (tied model) against Omega(d) (linear model) on
-the minimal example (SPEC §5).
+the minimal example (docs/theory/minimal-example.md).
 
 One task per (model, d): ``seeds`` GD runs in the exact reduced coordinates
 (:func:`gdperceptron.complexity.iterations_to_solve`). ``analyze`` fits the log-log slope
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from gdperceptron.complexity import (
+from gdperceptron.analysis.complexity import (
     COMPLEXITY_MODELS,
     DEFAULT_DS,
     default_max_iter,
@@ -166,7 +166,7 @@ def draw_complexity(sweep: dict[str, Any], out_dir: str | Path, stem: str = FIG)
     interquartile band, and reference lines ``∝ d`` and ``∝ sqrt(d)`` through each
     model's median at the middle ``d``; slopes in the legend when the sweep has them.
     Writes ``<out_dir>/<stem>.png`` and ``.pdf``; returns ``stem``."""
-    from gdperceptron.figures import new_figure, save_figure
+    from gdperceptron.experiments.figures import new_figure, save_figure
 
     fig, ax = new_figure(width=6.0, height=4.4)
     axis = ax[0, 0]

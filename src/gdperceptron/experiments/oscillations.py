@@ -1,10 +1,10 @@
-"""Large steps: higher, oscillating loss, yet separation sooner (predecessor §6 experiments).
+"""Large steps: higher, oscillating loss, yet separation sooner (predecessor's experiments).
 
 LR+GD on breast cancer (standardized) for steps 0.001 ... 100, a fixed number of
 iterations, ``stop_when_solved=False``; the linear model from ``v_0 = 0`` and a two-layer
 ReLU network (width 16) from seeded random starts. Per run, from the recorded
 :class:`gdperceptron.Trajectory` metrics: the first iteration with accuracy 1.0
-(``n_misclassified = 0``, the iteration complexity of SPEC §1), the number of loss
+(``n_misclassified = 0``, the iteration complexity of docs/theory/setting.md), the number of loss
 increases ``#{t : F(θ_{t+1}) > F(θ_t)}``, the largest loss, the fraction of later
 iterations still at accuracy 1.0, and whether the run overflowed.
 
@@ -178,7 +178,7 @@ def plot(records: list[Record], out_dir: Path) -> list[str]:
     (the first seed of each model)."""
     import matplotlib.pyplot as plt
 
-    from gdperceptron.figures import new_figure, save_figure
+    from gdperceptron.experiments.figures import new_figure, save_figure
 
     first: dict[str, Record] = {}
     for rec in sorted(records, key=lambda r: (r[0]["model"], r[0]["seed"])):
@@ -214,7 +214,7 @@ EXPERIMENT = Experiment(
     name=NAME,
     title="Large steps: higher, oscillating loss, yet accuracy 1.0 sooner",
     claim=(
-        "Predecessor (Tyurin 2024), §6 experiments: with LR+GD, larger step sizes (0.001 to "
+        "Predecessor (Tyurin 2024), experiments: with LR+GD, larger step sizes (0.001 to "
         "100) give higher and non-monotone (oscillating) loss, yet reach accuracy 1.0 on the "
         "training set in fewer iterations; the loss is an unreliable progress measure."
     ),

@@ -1,4 +1,4 @@
-"""The predecessor's two theorems on small data sets (SPEC §6).
+"""The predecessor's two theorems on small data sets (docs/theory/predecessor.md).
 
 (a) Theorem 4.1, the loss is unreliable. On the pair ``(1, -1)`` with label +1 and
 ``(-1, -4)`` with label -1, with ``v_0 = 0``: ``a_1 = (1, -1)``, ``a_2 = (1, 4)``.
@@ -6,7 +6,8 @@ Every weight is ``sigma(0) = 1/2`` at the start, so ``v_1 = (gamma/2)(1/2)(a_1 +
 gamma (1/2, 3/4)``, with margins ``-gamma/4`` and ``7 gamma/2``: the loss after one step
 is ``(softplus(gamma/4) + softplus(-7 gamma/2)) / 2 ~ gamma/8``, unbounded in gamma. The
 second step adds ``(gamma/2) sigma(gamma/4) a_1 + ...``, so ``v_2 / gamma`` tends to the
-batch perceptron's ``v̂_2 = (1, 1/4)`` (SPEC §2, Theorem 3.2), which separates the data
+batch perceptron's ``v̂_2 = (1, 1/4)`` (docs/theory/reduction.md, Theorem 3.2), which separates the
+data
 (margins 3/4 and 2), and the loss after two steps tends to 0.
 
 (b) Theorem 5.1, the worst case of the batch perceptron: one sample ``(0.5, -1)`` with
@@ -201,7 +202,7 @@ def _worst_part(records: list[Record]) -> tuple[dict[str, Any], list[dict[str, A
     big = max(STEPS)
     gd, perc = counts.get(("gd", big), {}), counts.get(("perceptron", big), {})
     common = [n for n in gd if gd[n] is not None and perc.get(n) is not None]
-    if common:  # LR+GD with a large step tracks the batch perceptron (SPEC §6)
+    if common:  # LR+GD with a large step tracks the batch perceptron (docs/theory/predecessor.md)
         numbers[f"gd_over_perceptron_step_{big:g}_n_{max(common)}"] = (
             gd[max(common)] / perc[max(common)]
         )
@@ -258,7 +259,7 @@ def analyze(records: list[Record]) -> Analysis:
 def plot(records: list[Record], out_dir: Path) -> list[str]:
     """Figures: loss after 1 and 2 steps vs gamma (log-log, with ``|v_2/gamma - v̂_2|``),
     and iterations vs n per algorithm, one panel per step."""
-    from gdperceptron.figures import new_figure, save_figure
+    from gdperceptron.experiments.figures import new_figure, save_figure
 
     stems = []
     rows, limit = _loss_rows(records)

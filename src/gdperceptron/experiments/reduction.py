@@ -1,4 +1,5 @@
-"""LR+GD with a large step tracks the hard perceptron (SPEC §2; predecessor Theorem 3.2).
+"""LR+GD with a large step tracks the hard perceptron (docs/theory/reduction.md; predecessor
+Theorem 3.2).
 
 From the same start ``theta_0`` run three trajectories with the same step ``gamma``:
 
@@ -277,7 +278,7 @@ def plot(records: list[Record], out_dir: Path) -> list[str]:
     """Gap at ``t = T_EVAL`` and set agreement vs the step; gap vs ``t`` per step."""
     import matplotlib.pyplot as plt
 
-    from gdperceptron.figures import new_figure, save_figure
+    from gdperceptron.experiments.figures import new_figure, save_figure
 
     if not records:
         return []
@@ -325,7 +326,7 @@ EXPERIMENT = Experiment(
     title="The reduction: LR+GD with a large step tracks the hard perceptron",
     claim=(
         "GD on the logistic loss is a generalized perceptron whose weights σ(−m_i) tend to "
-        "the hard weights 1[m_i<0] as the margins grow (SPEC §2); from the same start, LR+GD "
+        "the hard weights 1[m_i<0] as the margins grow; from the same start, LR+GD "
         "with step γ tracks the hard perceptron with step γ, the relative gap tending to 0 "
         "as γ grows (predecessor Theorem 3.2 for the linear model from v_0 = 0: v_t/γ → v̂_t)."
     ),

@@ -1,4 +1,5 @@
-"""The spectrum of the minimal example and tied-model trajectories in its eigenbasis (SPEC §4-5).
+"""The spectrum of the minimal example and tied-model trajectories in its eigenbasis
+(docs/theory/spectra.md, docs/theory/minimal-example.md).
 
 (a) Closed form against ``numpy.linalg.eigh``: for the minimal example (``x_1 = 1_d``,
 ``y_1 = +1``; ``x_2 = 1_d + mu e_1``, ``y_2 = -1``; ``P`` the swap of coordinates 1, 2)
@@ -9,9 +10,9 @@ the sorted spectra (relative to the largest eigenvalue), the eigenvector residua
 ``||A v - lambda v||``, ``||A_1 v_mu+-||`` and the direction of ``v_mu+-`` with the
 patterns ``[-mu, mu, mu, -mu, 0, ...]`` (+mu) and ``[mu, -mu, mu, -mu, 0, ...]`` (-mu).
 
-(b) Trajectories in the eigenbasis (SPEC §2 quadratic models): the tied model from
+(b) Trajectories in the eigenbasis (docs/theory/reduction.md quadratic models): the tied model from
 ``N(0, 1/d)`` with step ``gamma = c / lambda_2``, hard perceptron and LR+GD, in the exact
-reduced coordinates of ``span{e_1, e_2, 1_d}`` (:mod:`gdperceptron.reduced`; ``p = 5``).
+reduced coordinates of ``span{e_1, e_2, 1_d}`` (:mod:`gdperceptron.engines.reduced`; ``p = 5``).
 :func:`gdperceptron.eigenpath.growth_report` gives at each step the eigenvalues ``lambda``
 of the hard driving matrix ``M_t`` and the components of ``theta_t`` on its eigenvectors;
 the claim is ``<theta_{t+1}, v> = (1 + lambda) <theta_t, v>`` exactly for the perceptron,
@@ -31,8 +32,10 @@ from typing import Any
 import numpy as np
 
 from gdperceptron import lambda2, minimal_example, tied
-from gdperceptron.data import minimal_example_basis
-from gdperceptron.eigenpath import corollary_vectors, growth_report
+from gdperceptron.analysis.eigenpath import corollary_vectors, growth_report
+from gdperceptron.analysis.spectral import minimal_example_matrices, minimal_example_spectrum
+from gdperceptron.data.synthetic import minimal_example_basis
+from gdperceptron.engines.reduced import reduce_problem
 from gdperceptron.experiments.base import (
     Analysis,
     Experiment,
@@ -41,8 +44,6 @@ from gdperceptron.experiments.base import (
     Result,
     complete_rows,
 )
-from gdperceptron.reduced import reduce_problem
-from gdperceptron.spectral import minimal_example_matrices, minimal_example_spectrum
 
 NAME = "spectrum"
 EIGEN_GRID = {
@@ -240,7 +241,7 @@ def plot(records: list[Record], out_dir: Path) -> list[str]:
     """Figures: |<theta_t, v>| against t for the Corollary's vectors with the predicted
     growth (one panel per algorithm, largest d, first seed); closed-form eigenvalues against
     ``eigh`` over d and their relative errors."""
-    from gdperceptron.figures import new_figure, save_figure
+    from gdperceptron.experiments.figures import new_figure, save_figure
 
     stems = []
     traj = [(p, r) for p, r in records if p["part"] == "trajectory"]
@@ -311,9 +312,9 @@ EXPERIMENT = Experiment(
     name=NAME,
     title="Spectrum of the minimal example; trajectories in its eigenbasis",
     claim=(
-        "SPEC §4-5 (Proposition and Corollary): A_1 has eigenvalues ±√(2d), A_2 has "
+        "Proposition and Corollary: A_1 has eigenvalues ±√(2d), A_2 has "
         "±sqrt((2+μ)²+2(d-2)) and ±μ, and the μ-eigenvectors of A_2 lie in the kernel of "
-        "A_1. SPEC §2: for the tied model a step is θ_{t+1} = (I + M_t) θ_t, so the component "
+        "A_1. For the tied model a step is θ_{t+1} = (I + M_t) θ_t, so the component "
         "along an eigenvector of M_t with eigenvalue λ is multiplied by 1 + λ, exactly for the "
         "hard perceptron and up to the error term ξ_t for LR+GD."
     ),

@@ -54,7 +54,7 @@ class Outcome(NamedTuple):
 
 @functools.cache
 def _versions_json() -> str:
-    from gdperceptron.config import versions
+    from gdperceptron.engines.config import versions
 
     return json.dumps(versions(), sort_keys=True)
 

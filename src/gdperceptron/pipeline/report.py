@@ -14,11 +14,10 @@ import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
-if TYPE_CHECKING:
-    from gdperceptron.pipeline.reproduce import ExperimentOutcome, RunInfo
+from gdperceptron.pipeline.outcomes import ExperimentOutcome, RunInfo
 
 REPORT_DIR = "report"
 _CSS = """

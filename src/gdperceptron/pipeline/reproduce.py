@@ -23,7 +23,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,57 +46,12 @@ from gdperceptron.pipeline.cache import (
     to_json,
 )
 from gdperceptron.pipeline.executors import Executor, check_options, make_executor
+from gdperceptron.pipeline.outcomes import ExperimentOutcome, RunInfo
 from gdperceptron.pipeline.report import summary_table, write_report
 
 DB_NAME = "results.sqlite"
 FIGURES_DIR = "figures"
 Log = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class ExperimentOutcome:
-    """What one experiment gave in one pipeline run.
-
-    Attributes:
-        name, title, claim: from the :class:`Experiment`.
-        n_tasks: tasks in this run's list; ``n_computed + n_cached`` of them finished.
-        wall_s: wall time of the whole experiment (tasks, analysis, figures).
-        analysis: the :class:`Analysis`, or ``None`` if the experiment failed.
-        figures: figure stems written under ``figures/``, the decisive one first.
-        error: why the experiment failed, or ``None``.
-    """
-
-    name: str
-    title: str
-    claim: str
-    n_tasks: int
-    n_computed: int
-    n_cached: int
-    wall_s: float
-    analysis: Analysis | None = None
-    figures: tuple[str, ...] = ()
-    error: str | None = None
-
-    @property
-    def status(self) -> str:
-        """``reproduced``, ``not reproduced`` or ``failed``."""
-        if self.analysis is None:
-            return "failed"
-        return "reproduced" if self.analysis.reproduced else "not reproduced"
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """The configuration and timing of one pipeline run (the report's header)."""
-
-    out_dir: str
-    quick: bool
-    force: bool
-    executor: str
-    started: str
-    total_s: float
-    versions: dict[str, str] = field(default_factory=dict)
-    command: str = ""
 
 
 @dataclass(frozen=True)
@@ -298,7 +253,7 @@ def reproduce(
         GDPerceptronError: bad options or a results file that is not ours. An interrupt
             (``KeyboardInterrupt``) propagates after the finished tasks are saved.
     """
-    from gdperceptron.config import versions
+    from gdperceptron.engines.config import versions
 
     names = [e.name for e in experiments]
     if len(set(names)) != len(names):

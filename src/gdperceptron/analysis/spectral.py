@@ -1,10 +1,12 @@
-"""Closed-form spectra of the tied model's margin matrices (SPEC §3, §4, §5).
+"""Closed-form spectra of the tied model's margin matrices (docs/theory/models.md,
+docs/theory/spectra.md, docs/theory/minimal-example.md).
 
 For the tied two-layer model ``f(x; θ) = u_1 <w, x> + u_2 <w, P x>`` with a symmetric
 orthogonal involution P, the margin of a signed sample ``a = y x`` is the quadratic form
 ``½ θᵀ A(a) θ`` with ``A(a) = [[0, 0, aᵀ], [0, 0, (Pa)ᵀ], [a, Pa, 0]]``. This module builds
-``A(a)`` and its nonzero eigenpairs in closed form (SPEC §4 Proposition) and the spectra of
-the minimal example (SPEC §5 Corollary). NumPy float64 only.
+``A(a)`` and its nonzero eigenpairs in closed form (docs/theory/spectra.md Proposition) and the
+spectra of
+the minimal example (docs/theory/minimal-example.md Corollary). NumPy float64 only.
 """
 
 from __future__ import annotations
@@ -49,8 +51,9 @@ def _finite_float(x: Any, name: str) -> float:
 def swap_involution(d: int, i: int = 0, j: int = 1) -> np.ndarray:
     """The d×d permutation matrix swapping coordinates ``i != j`` (0-based), shape (d, d).
 
-    ``P e_i = e_j``, ``P e_j = e_i``, ``P e_k = e_k`` otherwise; the default P of SPEC §3
-    (coordinates 1 and 2 in the SPEC's 1-based numbering).
+    ``P e_i = e_j``, ``P e_j = e_i``, ``P e_k = e_k`` otherwise; the default P of
+    docs/theory/models.md
+    (coordinates 1 and 2 in the 1-based numbering of the theory pages).
     """
     d = _positive_int(d, minimum=2)
     for name, k in (("i", i), ("j", j)):
@@ -66,7 +69,7 @@ def swap_involution(d: int, i: int = 0, j: int = 1) -> np.ndarray:
 def householder_involution(v: Any) -> np.ndarray:
     """Householder reflection ``H = I - 2 v vᵀ / ‖v‖²``, shape (d, d) for v of shape (d,).
 
-    A symmetric orthogonal involution (SPEC §3 allows any such P); v must be nonzero.
+    A symmetric orthogonal involution (docs/theory/models.md allows any such P); v must be nonzero.
     """
     v = _as_vector(v, "v")
     nv2 = float(v @ v)
@@ -76,7 +79,7 @@ def householder_involution(v: Any) -> np.ndarray:
 
 
 def random_involution(d: int, rng: np.random.Generator, kind: str = "pairs") -> np.ndarray:
-    """Random symmetric orthogonal involution, shape (d, d) (for tests; SPEC §3).
+    """Random symmetric orthogonal involution, shape (d, d) (for tests; docs/theory/models.md).
 
     ``kind="pairs"``: a permutation made of k disjoint transpositions of random coordinates,
     k uniform in [1, d // 2] (d - 2k fixed points; P = I when d = 1).
@@ -110,7 +113,8 @@ def random_involution(d: int, rng: np.random.Generator, kind: str = "pairs") -> 
 
 
 def is_involution(P: Any, atol: float | None = None) -> bool:
-    """True iff P is a finite square matrix with ``P = Pᵀ`` and ``P @ P = I`` (SPEC §3).
+    """True iff P is a finite square matrix with ``P = Pᵀ`` and ``P @ P = I``
+    (docs/theory/models.md).
 
     Both checks are entrywise: ``max|P - Pᵀ| <= atol`` and ``max|P P - I| <= atol``, with
     ``atol = 1e-10 · d`` by default. Symmetric + involutive implies orthogonal.
@@ -151,7 +155,8 @@ def _check_involution(P: Any, d: int | None = None) -> np.ndarray:
 
 
 def structured_matrix(a: Any, P: Any) -> np.ndarray:
-    """The margin matrix ``A(a) = [[0, 0, aᵀ], [0, 0, (Pa)ᵀ], [a, Pa, 0_{d×d}]]`` (SPEC §3).
+    """The margin matrix ``A(a) = [[0, 0, aᵀ], [0, 0, (Pa)ᵀ], [a, Pa, 0_{d×d}]]``
+    (docs/theory/models.md).
 
     a: shape (d,); P: shape (d, d) involution. Returns shape (d+2, d+2), symmetric, with
     ``½ θᵀ A(a) θ = u_1 <w, a> + u_2 <w, P a>`` for ``θ = (u_1, u_2, w)``.
@@ -167,7 +172,7 @@ def structured_matrix(a: Any, P: Any) -> np.ndarray:
 
 
 class Eigensystem(NamedTuple):
-    """Nonzero eigen-structure of A(a) (SPEC §4 Proposition).
+    """Nonzero eigen-structure of A(a) (docs/theory/spectra.md Proposition).
 
     case: 1 (a = 0), 2 (a = Pa), 3 (a = -Pa) or 4 (otherwise).
     eigenvalues: shape (r,), r ∈ {0, 2, 4}, in the order of the Proposition.
@@ -185,7 +190,8 @@ class Eigensystem(NamedTuple):
 
 
 def eigensystem(a: Any, P: Any, *, rtol: float = 1e-12) -> Eigensystem:
-    """Closed-form nonzero eigenpairs of ``A(a)`` (SPEC §4 Proposition), a: (d,), P: (d, d).
+    """Closed-form nonzero eigenpairs of ``A(a)`` (docs/theory/spectra.md Proposition), a: (d,), P:
+    (d, d).
 
     1. a = 0: r = 0.
     2. a = Pa (``‖a - Pa‖ <= rtol‖a‖``): ``±√2‖a‖`` with ``[‖a‖, ‖a‖, √2 a]``,
@@ -226,7 +232,8 @@ def eigensystem(a: Any, P: Any, *, rtol: float = 1e-12) -> Eigensystem:
 
 
 class MinimalSpectrum(NamedTuple):
-    """Spectra of the minimal example's ``A_1 = A(a_1)``, ``A_2 = A(a_2)`` (SPEC §5).
+    """Spectra of the minimal example's ``A_1 = A(a_1)``, ``A_2 = A(a_2)``
+    (docs/theory/minimal-example.md).
 
     lambda1 = √(2d) (±, of A_1); lambda2 = sqrt((2+μ)² + 2(d-2)) (±, of A_2); mu (±, of
     A_2). Unit eigenvectors of shape (d+2,): v1_plus/v1_minus for ±lambda1, v2_plus/v2_minus
@@ -246,12 +253,13 @@ class MinimalSpectrum(NamedTuple):
 
 def lambda2(d: int, mu: float = 1.0) -> float:
     """``lambda_2 = sqrt((2 + mu)^2 + 2 (d - 2))``: the top eigenvalue of ``A(a_2)`` of the
-    minimal example (SPEC §5 Corollary), in O(1) at any ``d``."""
+    minimal example (docs/theory/minimal-example.md Corollary), in O(1) at any ``d``."""
     return math.sqrt((2.0 + mu) ** 2 + 2.0 * (d - 2.0))
 
 
 def _minimal_example_data(d: int, mu: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(a_1, a_2, P)``: a_1 = 1_d, a_2 = -(1_d + μ e_1), P = swap of coords 1, 2 (SPEC §5)."""
+    """``(a_1, a_2, P)``: a_1 = 1_d, a_2 = -(1_d + μ e_1), P = swap of coords 1, 2
+    (docs/theory/minimal-example.md)."""
     d = _positive_int(d, minimum=2)
     mu = _finite_float(mu, "mu")
     if mu <= 0:
@@ -263,7 +271,7 @@ def _minimal_example_data(d: int, mu: float) -> tuple[np.ndarray, np.ndarray, np
 
 
 def minimal_example_matrices(d: int, mu: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """``(A_1, A_2)``, each (d+2, d+2), for the minimal example of SPEC §5.
+    """``(A_1, A_2)``, each (d+2, d+2), for the minimal example of docs/theory/minimal-example.md.
 
     ``x_1 = 1_d, y_1 = +1``; ``x_2 = 1_d + μ e_1, y_2 = -1``; ``A_i = A(y_i x_i)`` with P the
     swap of coordinates 1 and 2. Requires d >= 2 and μ > 0.
@@ -273,7 +281,8 @@ def minimal_example_matrices(d: int, mu: float = 1.0) -> tuple[np.ndarray, np.nd
 
 
 def minimal_example_spectrum(d: int, mu: float = 1.0) -> MinimalSpectrum:
-    """Corollary of SPEC §5: ``λ₁ = √(2d)``, ``λ₂ = sqrt((2+μ)² + 2(d-2))``, and μ.
+    """Corollary of docs/theory/minimal-example.md: ``λ₁ = √(2d)``, ``λ₂ = sqrt((2+μ)² + 2(d-2))``,
+    and μ.
 
     A_1 is case 2 (a_1 = P a_1); A_2 is case 4 with ``ā₊ = λ₂`` and ``ā₋ = μ``. The
     eigenvectors come from :func:`eigensystem`; the ±μ ones are proportional to
@@ -292,7 +301,8 @@ def minimal_example_spectrum(d: int, mu: float = 1.0) -> MinimalSpectrum:
 
 
 def growth_factors(eigenvalues: Any, eta: float) -> np.ndarray:
-    """Per-step factors ``1 + η λ`` of eigen-components (SPEC §2, quadratic models).
+    """Per-step factors ``1 + η λ`` of eigen-components (docs/theory/reduction.md, quadratic
+    models).
 
     For ``θ_{t+1} = (I + η A) θ_t`` the component of θ along an eigenvector of A with
     eigenvalue λ is multiplied by ``1 + ηλ`` each step. eigenvalues: any shape; same shape out.

@@ -1,8 +1,9 @@
 """Data sets as validated, immutable ``(X, y)`` pairs with labels in {-1, +1}.
 
-SPEC §1 (notation), §5 (the minimal example), §6 (the predecessor's data sets).
+docs/theory/setting.md (notation), docs/theory/minimal-example.md (the minimal example),
+docs/theory/predecessor.md (the predecessor's data sets).
 Real data shipped with scikit-learn lives in :mod:`gdperceptron.datasets_real`;
-loaders for local image files in :mod:`gdperceptron.loaders`.
+loaders for local image files in :mod:`gdperceptron.data.loaders`.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class Dataset:
 
     @property
     def A(self) -> np.ndarray:
-        """Signed samples ``a_i = y_i x_i``, shape ``(n, d)`` (SPEC §1)."""
+        """Signed samples ``a_i = y_i x_i``, shape ``(n, d)`` (docs/theory/setting.md)."""
         return self.y[:, None] * self.X
 
 
@@ -96,7 +97,7 @@ def labels_to_signed(y: Any) -> np.ndarray:
 
 
 def minimal_example(d: int, mu: float = 1.0) -> Dataset:
-    """The minimal example of SPEC §5.
+    """The minimal example of docs/theory/minimal-example.md.
 
     ``x_1 = 1_d`` with ``y_1 = +1``; ``x_2 = 1_d + mu e_1`` with ``y_2 = -1``.
     Shapes: ``X`` is ``(2, d)``.
@@ -112,13 +113,14 @@ def minimal_example(d: int, mu: float = 1.0) -> Dataset:
 
 
 def loss_unreliable() -> Dataset:
-    """Predecessor Theorem 4.1 (SPEC §6): (1, -1) with label +1 and (-1, -4) with label -1."""
+    """Predecessor Theorem 4.1 (docs/theory/predecessor.md): (1, -1) with label +1 and (-1, -4)
+    with label -1."""
     X = np.array([[1.0, -1.0], [-1.0, -4.0]])
     return make_dataset(X, np.array([1.0, -1.0]), "loss-unreliable")
 
 
 def worst_case(n: int) -> Dataset:
-    """Predecessor Theorem 5.1 (SPEC §6): one sample (0.5, -1) with label +1 and
+    """Predecessor Theorem 5.1 (docs/theory/predecessor.md): one sample (0.5, -1) with label +1 and
     ``n - 1`` samples (-0.5, -1) with label -1. Shapes: ``X`` is ``(n, 2)``."""
     if int(n) != n or n < 2:
         raise GDPerceptronError(f"the worst-case data set needs an integer n >= 2, got {n}")
@@ -174,7 +176,7 @@ def standardize(X: np.ndarray) -> np.ndarray:
 def minimal_example_reduced(d: int, mu: float = 1.0) -> Dataset:
     """The minimal example written in an orthonormal basis of span{e_1, e_2, 1_d}.
 
-    Basis (derived here, SPEC §5 last paragraph): ``e_1``, ``e_2`` and
+    Basis (derived here, docs/theory/minimal-example.md last paragraph): ``e_1``, ``e_2`` and
     ``b = (1_d - e_1 - e_2) / sqrt(d - 2)`` (only ``e_1, e_2`` when ``d = 2``). In it
     ``x_1 = (1, 1, sqrt(d-2))`` and ``x_2 = (1 + mu, 1, sqrt(d-2))``; the swap ``P`` of the
     first two coordinates maps the span to itself and acts as the swap of the first two

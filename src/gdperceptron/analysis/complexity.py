@@ -1,4 +1,4 @@
-"""Iteration complexity of the minimal example as a function of d (SPEC §5).
+"""Iteration complexity of the minimal example as a function of d (docs/theory/minimal-example.md).
 
 The paper's claim: on the minimal example (``x_1 = 1_d``, ``y_1 = +1``;
 ``x_2 = 1_d + mu e_1``, ``y_2 = -1``) GD on the logistic loss needs
@@ -9,8 +9,8 @@ The paper's claim: on the minimal example (``x_1 = 1_d``, ``y_1 = +1``;
 
 **Exact reduced simulation.** Both models see the data only through ``Q^T w`` with ``Q``
 the orthonormal basis of span{e_1, e_2, 1_d} (``k = min(d, 3)`` columns) of
-:func:`~gdperceptron.data.minimal_example_basis`;
-:func:`~gdperceptron.data.minimal_example_reduced` gives the data in that basis, where
+:func:`~gdperceptron.data.synthetic.minimal_example_basis`;
+:func:`~gdperceptron.data.synthetic.minimal_example_reduced` gives the data in that basis, where
 the swap ``P`` acts as the swap of the first two coordinates.
 So the margins of every iterate, hence the first solved iteration, are those of the
 ``d``-dimensional run, at a per-step cost that does not depend on ``d``.
@@ -45,18 +45,18 @@ from typing import Any
 import numpy as np
 
 from gdperceptron._jax import jax, jnp
-from gdperceptron.algorithms import check_step, margins_fn, perceptron_step
-from gdperceptron.data import minimal_example_reduced
+from gdperceptron.analysis.spectral import lambda2
+from gdperceptron.data.synthetic import minimal_example_reduced
+from gdperceptron.engines.algorithms import check_step, margins_fn, perceptron_step
 from gdperceptron.errors import GDPerceptronError
-from gdperceptron.models import linear, tied
-from gdperceptron.spectral import lambda2
+from gdperceptron.models.builtin import linear, tied
 
 COMPLEXITY_MODELS = ("linear", "tied")
 DEFAULT_DS = tuple(int(d) for d in np.unique(np.round(np.logspace(1, 7, 13))))
 
 
 def tied_step(d: int, mu: float = 1.0, c: float = 1.0) -> float:
-    """The tied model's step ``gamma = c / lambda_2`` (SPEC §5)."""
+    """The tied model's step ``gamma = c / lambda_2`` (docs/theory/minimal-example.md)."""
     return c / lambda2(d, mu)
 
 
@@ -132,7 +132,8 @@ def _compiled(model_name: str, k: int) -> Callable:
         margins = margins_fn(model, X, y)
 
         def one(theta, t, solved, done):
-            # state theta_t; record t if every margin of theta_t is > 0 (SPEC §1), else step
+            # state theta_t; record t if every margin of theta_t is > 0 (docs/theory/setting.md),
+            # else step
             newly = ~done & jnp.all(margins(theta) > 0)
             solved = jnp.where(newly, t, solved)
             stop = done | newly | (t >= max_iter) | ~jnp.all(jnp.isfinite(theta))
@@ -182,11 +183,13 @@ def iterations_to_solve(
     init_scale: float | None = None,
     theta0: Any = None,
 ) -> np.ndarray:
-    """First iteration ``t`` at which GD (LR+GD, SPEC §2) has every margin ``> 0``, per run.
+    """First iteration ``t`` at which GD (LR+GD, docs/theory/reduction.md) has every margin ``>
+    0``, per run.
 
     Args:
-        model_name: ``"linear"`` or ``"tied"`` (SPEC §3.1-3.2, ``P`` = swap of 1 and 2).
-        d: dimension of the minimal example (SPEC §5), ``>= 2``; any size (reduced, exact).
+        model_name: ``"linear"`` or ``"tied"`` (docs/theory/models.md, ``P`` = swap of 1 and 2).
+        d: dimension of the minimal example (docs/theory/minimal-example.md), ``>= 2``; any size
+            (reduced, exact).
         mu: the data parameter ``mu > 0``.
         step: GD step ``gamma``; default 1 (linear) or ``1 / lambda_2`` (tied).
         seeds: number ``S`` of runs (ignored when ``theta0`` is given).
@@ -201,7 +204,7 @@ def iterations_to_solve(
         for a run not solved within ``max_iter`` steps (or that became non-finite).
 
     Example:
-        >>> from gdperceptron.complexity import iterations_to_solve
+        >>> from gdperceptron.analysis.complexity import iterations_to_solve
         >>> iterations_to_solve("linear", 10, seeds=2).tolist()  # v_0 = 0: deterministic
         [16, 16]
     """
@@ -238,7 +241,7 @@ def complexity_sweep(
     max_iter: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Counts of both models over a grid of ``d`` (SPEC §5): linear with step
+    """Counts of both models over a grid of ``d`` (docs/theory/minimal-example.md): linear with step
     ``linear_step`` and ``v_0 = 0``; tied with step ``c / lambda_2`` and ``N(0, 1/d)`` init.
 
     Returns:
@@ -342,7 +345,10 @@ def fit_loglog_slope(
         if np.any(medians + offset <= 0):
             raise GDPerceptronError("a median count of 0 with offset 0 has no logarithm")
         z = np.log(medians + offset)
-        return (z - z.mean(axis=-1, keepdims=True)) @ xc / (xc @ xc)
+        # an elementwise product summed along the last axis, not a matrix product: BLAS
+        # kernels sum a 1-D dot and the rows of a gemv in different orders, and the point
+        # estimate must be bit-identical to a bootstrap replicate drawn from the same medians
+        return np.sum((z - z.mean(axis=-1, keepdims=True)) * xc, axis=-1) / np.sum(xc * xc)
 
     slope = float(slope_of(np.array([np.median(g) for g in groups])))
     rng = np.random.default_rng(seed)

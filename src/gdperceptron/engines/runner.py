@@ -5,27 +5,29 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from gdperceptron.config import RunConfig, build, validate, versions
-from gdperceptron.trajectory import Trajectory, run
+from gdperceptron.engines.config import RunConfig, build, validate, versions
+from gdperceptron.engines.trajectory import Trajectory, run
 
 
 def execute(config: RunConfig, *, progress: Callable[[int, int], None] | None = None) -> Trajectory:
     """Build the data, model and initial parameters of ``config`` and run it.
 
-    ``config.engine`` chooses the simulation (SPEC §5): ``full`` runs in the original ``d``
+    ``config.engine`` chooses the simulation (docs/theory/minimal-example.md): ``full`` runs in the
+    original ``d``
     dimensions (:func:`gdperceptron.trajectory.run`); ``reduced`` runs the exact
     ``k``-dimensional simulation (:func:`gdperceptron.reduced.run_reduced_problem`, final
     parameters in reduced coordinates); ``auto`` runs the reduced one when ``k < d``, else the
     full one. For the minimal example the basis is the closed form
-    :func:`gdperceptron.data.minimal_example_basis` (``k = min(d, 3)``), otherwise a pivoted
-    QR of the ``r = n`` (tied model: ``2n``) spanning vectors; ``auto`` skips that QR and runs
+    :func:`gdperceptron.data.synthetic.minimal_example_basis` (``k = min(d, 3)``), otherwise a
+    pivoted QR of the ``r = n`` (tied model: ``2n``) spanning vectors; ``auto`` skips that QR and
+    runs
     the full engine when ``r >= d`` (a QR costing ``O(d^2 r)`` to save at most a factor
     ``d / k`` per step). The returned trajectory's ``config["engine"]`` says which engine ran.
     """
     import dataclasses
 
-    from gdperceptron.data import minimal_example_basis
-    from gdperceptron.reduced import reduce_problem, run_reduced_problem
+    from gdperceptron.data.synthetic import minimal_example_basis
+    from gdperceptron.engines.reduced import reduce_problem, run_reduced_problem
 
     config = validate(config)
     problem = build(config)

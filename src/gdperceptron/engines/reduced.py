@@ -1,4 +1,5 @@
-"""The exact reduced simulator: the same run in an O(n)-dimensional coordinate system (SPEC §5).
+"""The exact reduced simulator: the same run in an O(n)-dimensional coordinate system
+(docs/theory/minimal-example.md).
 
 Every model of the package sees its input only through its first layer: ``<v, x>`` for the
 linear model, ``<w, x>`` and ``<w, P x>`` for the tied model, ``W_1 x`` for the two-layer
@@ -39,16 +40,17 @@ from typing import Any, NamedTuple
 import numpy as np
 import scipy.linalg
 
-from gdperceptron.data import Dataset, make_dataset
+from gdperceptron.data.synthetic import Dataset, make_dataset
+from gdperceptron.engines.trajectory import Trajectory, run
 from gdperceptron.errors import GDPerceptronError
-from gdperceptron.models import Involution, Model, involution, linear, mlp, tied, two_layer
-from gdperceptron.trajectory import Trajectory, run
+from gdperceptron.models.builtin import Involution, Model, involution, linear, mlp, tied, two_layer
 
 RTOL = 1e-10  # relative rank tolerance on |R_jj| / |R_00|; also the basis-check tolerance
 
 
 class ReducedProblem(NamedTuple):
-    """A ``d``-dimensional run written in ``k`` coordinates (SPEC §5, last paragraph).
+    """A ``d``-dimensional run written in ``k`` coordinates (docs/theory/minimal-example.md, last
+    paragraph).
 
     Attributes:
         model: the same kind of model with input dimension ``k`` (``P~ = Q^T P Q`` for
@@ -159,7 +161,7 @@ def invariant_basis(model: Model, data: Dataset, *, rtol: float = RTOL) -> np.nd
     or ``span{x_i, P x_i}`` (tied) by pivoted Householder QR of the spanning vectors, with
     relative rank tolerance ``rtol``: columns with ``|R_jj| <= rtol |R_00|`` are dropped.
     For the tied model the columns are eigenvectors of ``P``, eigenvalue ``+1`` first.
-    Cost ``O(d n^2)`` time and ``O(d n)`` memory, once (SPEC §5)."""
+    Cost ``O(d n^2)`` time and ``O(d n)`` memory, once (docs/theory/minimal-example.md)."""
     _first_layer(model)
     if model.d != data.d:
         raise GDPerceptronError(f"model expects d = {model.d} features, data have {data.d}")
@@ -190,7 +192,7 @@ def _reduced_involution(model: Model, Q: np.ndarray) -> Involution:
     """``P~ = Q^T P Q`` (shape ``(k, k)``), computed as ``(Q^T P) Q`` with ``P`` applied to
     rows; snapped to the nearest matrix with entries in {-1, 0, 1} when it is within
     ``RTOL`` of it and that matrix is an involution (in exact arithmetic always the case for
-    :func:`invariant_basis` and for :func:`gdperceptron.data.minimal_example_basis`)."""
+    :func:`invariant_basis` and for :func:`gdperceptron.data.synthetic.minimal_example_basis`)."""
     Pt = _apply_rows(model, Q.T) @ Q
     Pt = 0.5 * (Pt + Pt.T)
     k = Pt.shape[0]
@@ -240,7 +242,8 @@ def _layer_slices(model: Model) -> tuple[int, int, int]:
 def reduce_problem(
     model: Model, data: Dataset, theta0: Any, *, basis: Any = None, rtol: float = RTOL
 ) -> ReducedProblem:
-    """Write the run of ``model`` on ``data`` from ``theta0`` in ``k`` coordinates (SPEC §5).
+    """Write the run of ``model`` on ``data`` from ``theta0`` in ``k`` coordinates
+    (docs/theory/minimal-example.md).
 
     The first-layer rows ``w`` (shape ``(d,)`` each) of ``theta0`` become ``Q^T w`` (shape
     ``(k,)``); their remainder ``w - Q Q^T w`` is kept in ``theta_perp``; the data become
@@ -252,7 +255,7 @@ def reduce_problem(
         data: ``(n, d)`` data.
         theta0: initial parameters, shape ``(model.n_params,)``.
         basis: optional ``(d, k)`` orthonormal basis of a ``P``-invariant subspace that
-            contains every ``x_i`` (e.g. :func:`gdperceptron.data.minimal_example_basis`),
+            contains every ``x_i`` (e.g. :func:`gdperceptron.data.synthetic.minimal_example_basis`),
             validated; default :func:`invariant_basis`.
         rtol: relative rank and validation tolerance.
 
@@ -299,7 +302,8 @@ def reduce_problem(
 
 def lift(problem: ReducedProblem, theta_reduced: Any) -> np.ndarray:
     """Full parameters from reduced ones: first-layer rows ``w = Q w~ + w_perp``, the other
-    parameters copied. Shapes ``(p~,) -> (p,)``; ``O(p)`` memory (SPEC §5)."""
+    parameters copied. Shapes ``(p~,) -> (p,)``; ``O(p)`` memory
+    (docs/theory/minimal-example.md)."""
     theta_reduced = np.asarray(theta_reduced, dtype=np.float64)
     if theta_reduced.shape != (problem.model.n_params,):
         raise GDPerceptronError(
@@ -338,7 +342,7 @@ def run_reduced_problem(
     **run_kwargs: Any,
 ) -> Trajectory:
     """Run :func:`gdperceptron.trajectory.run` on a :class:`ReducedProblem` and express the
-    result in the full problem's terms (SPEC §5).
+    result in the full problem's terms (docs/theory/minimal-example.md).
 
     Loss, margins, misclassified counts, ``||grad F||`` and ``||xi_t||`` are those of the
     full run (invariant under the orthonormal change of coordinates); ``param_norm`` is
@@ -374,7 +378,8 @@ def run_reduced(
     **run_kwargs: Any,
 ) -> Trajectory:
     """The run of :func:`gdperceptron.trajectory.run` computed exactly in ``k`` coordinates:
-    :func:`reduce_problem` then :func:`run_reduced_problem` (SPEC §5). Same arguments as
+    :func:`reduce_problem` then :func:`run_reduced_problem` (docs/theory/minimal-example.md). Same
+    arguments as
     ``run`` plus ``lift_params`` (return full final parameters), ``basis`` and ``rtol``.
 
     Example:

@@ -15,10 +15,16 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from gdperceptron.algorithms import ALGORITHM_NAMES, check_step
-from gdperceptron.data import Dataset, gaussian, loss_unreliable, minimal_example, worst_case
+from gdperceptron.data.synthetic import (
+    Dataset,
+    gaussian,
+    loss_unreliable,
+    minimal_example,
+    worst_case,
+)
+from gdperceptron.engines.algorithms import ALGORITHM_NAMES, check_step
 from gdperceptron.errors import GDPerceptronError
-from gdperceptron.models import ACTIVATIONS, MODEL_NAMES, Model, make_model
+from gdperceptron.models.builtin import ACTIVATIONS, MODEL_NAMES, Model, make_model
 
 DATA_NAMES = (
     "minimal",
@@ -112,7 +118,7 @@ def make_data(config: RunConfig) -> Dataset:
     if name == "gaussian":
         n = config.n if config.n is not None else 100
         return gaussian(n, config.d, config.margin, seed=config.seed)
-    from gdperceptron.loaders import load_named
+    from gdperceptron.data.loaders import load_named
 
     return load_named(
         name, data_dir=config.data_dir, classes=tuple(config.classes), n=config.n, seed=config.seed

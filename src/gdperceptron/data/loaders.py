@@ -3,7 +3,7 @@
 Bundled with scikit-learn (no network): :func:`breast_cancer`, :func:`digits`.
 Local image files (never downloaded): :func:`load_mnist`, :func:`load_fashion_mnist`
 (IDX files) and :func:`load_cifar10` (python pickle batches). :func:`load_named` picks
-one by name. Every loader returns a :class:`~gdperceptron.data.Dataset` with labels in
+one by name. Every loader returns a :class:`~gdperceptron.data.synthetic.Dataset` with labels in
 {-1, +1}: ``classes[0]`` maps to -1 and ``classes[1]`` to +1.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from gdperceptron.data import Dataset, make_dataset, standardize
+from gdperceptron.data.synthetic import Dataset, make_dataset, standardize
 from gdperceptron.errors import DataFileNotFoundError, GDPerceptronError
 
 NAMES = ("breast-cancer", "digits", "mnist", "fashion-mnist", "cifar10")

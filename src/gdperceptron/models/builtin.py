@@ -1,4 +1,4 @@
-"""Models ``f(x; theta)`` with a flat float64 parameter vector ``theta`` (SPEC §3).
+"""Models ``f(x; theta)`` with a flat float64 parameter vector ``theta`` (docs/theory/models.md).
 
 Every model is a frozen :class:`Model`: a pure ``apply(theta, X) -> f`` of shapes
 ``(p,), (n, d) -> (n,)`` and a seeded ``init(seed, init_scale) -> theta``. Margins are
@@ -6,7 +6,7 @@ Every model is a frozen :class:`Model`: a pure ``apply(theta, X) -> f`` of shape
 
 Initialisation: every coordinate of a weight matrix with fan-in ``k`` is drawn from
 ``N(0, init_scale**2 / k)``; for the tied model every coordinate (``u`` included) is
-``N(0, init_scale**2 / d)``, the SPEC §5 default with ``init_scale = 1``.
+``N(0, init_scale**2 / d)``, the docs/theory/minimal-example.md default with ``init_scale = 1``.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class Model:
     info: dict[str, Any] = field(default_factory=dict)
 
     def margins(self, theta: jax.Array, X: jax.Array, y: jax.Array) -> jax.Array:
-        """``m_i = y_i f(x_i; theta)``, shape ``(n,)`` (SPEC §1)."""
+        """``m_i = y_i f(x_i; theta)``, shape ``(n,)`` (docs/theory/setting.md)."""
         return y * self.apply(theta, X)
 
     def initial_params(self, seed: int, init_scale: float | None = None) -> np.ndarray:
@@ -85,7 +85,7 @@ def _activation(name: str) -> Callable[[jax.Array], jax.Array]:
 
 
 def linear(d: int) -> Model:
-    """Linear model ``f(x; v) = <v, x>``, ``theta = v`` of shape ``(d,)`` (SPEC §3.1).
+    """Linear model ``f(x; v) = <v, x>``, ``theta = v`` of shape ``(d,)`` (docs/theory/models.md).
 
     Default initialisation ``v_0 = 0`` (init_scale 0), as in the perceptron analysis.
     """
@@ -126,7 +126,8 @@ class Involution:
 
 
 def swap(d: int, i: int = 0, j: int = 1) -> Involution:
-    """The involution swapping coordinates ``i`` and ``j`` (SPEC §3 default: 1 and 2)."""
+    """The involution swapping coordinates ``i`` and ``j`` (docs/theory/models.md default: 1 and
+    2)."""
     d = _check_dim(d, 2)
     if not (0 <= i < d and 0 <= j < d) or i == j:
         raise GDPerceptronError(f"swap needs two distinct coordinates in [0, {d}), got {i}, {j}")
@@ -152,7 +153,7 @@ def involution(P: Any) -> Involution:
 
 
 def tied(d: int, P: Any = None) -> Model:
-    """Tied two-layer model ``f(x; theta) = u_1 <w, x> + u_2 <w, P x>`` (SPEC §3.2).
+    """Tied two-layer model ``f(x; theta) = u_1 <w, x> + u_2 <w, P x>`` (docs/theory/models.md).
 
     ``theta = (u_1, u_2, w)``, shape ``(d + 2,)``; ``P`` a symmetric orthogonal matrix
     (default: swap of coordinates 1 and 2). Margins are ``m_i = 1/2 theta^T A(a_i) theta``.
@@ -212,7 +213,7 @@ def _network(
 def two_layer(
     d: int, width: int = 16, activation: str = "relu", *, train_second_layer: bool = True
 ) -> Model:
-    """Two-layer network ``f(x; U, W) = sum_j u_j phi(<w_j, x>)`` (SPEC §3.3).
+    """Two-layer network ``f(x; U, W) = sum_j u_j phi(<w_j, x>)`` (docs/theory/models.md).
 
     ``theta = (vec(W), u)`` with ``W`` of shape ``(width, d)`` row-major and ``u`` of shape
     ``(width,)``; with ``train_second_layer=False`` ``theta = vec(W)`` and ``u`` is fixed at
@@ -229,7 +230,8 @@ def two_layer(
 
 
 def mlp(d: int, width: int = 16, depth: int = 3, activation: str = "relu") -> Model:
-    """Fully connected network of ``depth`` weight layers (SPEC §3.4), every layer trained:
+    """Fully connected network of ``depth`` weight layers (docs/theory/models.md), every layer
+    trained:
     ``f(x) = u^T phi(W_{L-1} ... phi(W_1 x))`` with ``L = depth``, ``W_1`` of shape
     ``(width, d)``, the others ``(width, width)``, ``u`` of shape ``(width,)``.
     ``depth = 2`` is the two-layer network.

@@ -1,4 +1,4 @@
-"""Generalized perceptron algorithms: one step rule, four weight rules (SPEC §2).
+"""Generalized perceptron algorithms: one step rule, four weight rules (docs/theory/reduction.md).
 
 A generalized perceptron step is
 
@@ -14,7 +14,8 @@ product ``J_m(theta)^T w``, computed with one reverse-mode pass and never formin
 | ``normalized-gd``       | ``sigma(-m_i)``            | ``gamma / sum_i sigma(-m_i)``        |
 | ``normalized-perceptron``| hard, as above            | ``gamma / |S_t|``, ``S_t = {m_i<=0}``|
 
-``gd`` is exactly gradient descent on the logistic loss with step ``gamma`` (SPEC §2,
+``gd`` is exactly gradient descent on the logistic loss with step ``gamma``
+(docs/theory/reduction.md,
 the reduction); the normalized rules are those of the predecessor paper.
 """
 
@@ -24,9 +25,9 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from gdperceptron._jax import jax, jnp
+from gdperceptron.engines.losses import hard_weights, logistic_loss, logistic_weights
 from gdperceptron.errors import GDPerceptronError
-from gdperceptron.losses import hard_weights, logistic_loss, logistic_weights
-from gdperceptron.models import Model
+from gdperceptron.models.builtin import Model
 
 ALGORITHM_NAMES = ("gd", "perceptron", "normalized-gd", "normalized-perceptron")
 
@@ -96,7 +97,7 @@ def margins_fn(model: Model, X: jax.Array, y: jax.Array) -> Callable[[jax.Array]
 
 
 def loss_fn(model: Model, X: jax.Array, y: jax.Array) -> Callable[[jax.Array], jax.Array]:
-    """``theta -> F(theta) = (1/n) sum_i log(1 + exp(-m_i(theta)))`` (SPEC §1)."""
+    """``theta -> F(theta) = (1/n) sum_i log(1 + exp(-m_i(theta)))`` (docs/theory/setting.md)."""
     m = margins_fn(model, X, y)
     return lambda theta: logistic_loss(m(theta))
 
@@ -112,7 +113,8 @@ def weighted_direction(
 def perceptron_step(
     model: Model, X: jax.Array, y: jax.Array, algorithm: Algorithm | str, gamma: float
 ) -> Callable[[jax.Array], jax.Array]:
-    """The pure step map ``theta_t -> theta_{t+1}`` of a generalized perceptron (SPEC §2).
+    """The pure step map ``theta_t -> theta_{t+1}`` of a generalized perceptron
+    (docs/theory/reduction.md).
 
     Example:
         >>> import numpy as np
@@ -139,6 +141,6 @@ def error_term(
     model: Model, X: jax.Array, y: jax.Array, gamma: float, theta: jax.Array
 ) -> jax.Array:
     """``xi = (gamma/n) sum_i (sigma(-m_i) - h(m_i)) grad m_i(theta)``, shape ``(p,)``:
-    the GD step minus the hard perceptron step from the same point (SPEC §2)."""
+    the GD step minus the hard perceptron step from the same point (docs/theory/reduction.md)."""
     m, vjp = jax.vjp(margins_fn(model, jnp.asarray(X), jnp.asarray(y)), theta)
     return gamma / m.shape[0] * vjp(logistic_weights(m) - hard_weights(m))[0]

@@ -1,4 +1,5 @@
-"""The run loop: a generalized perceptron run that returns its whole trajectory (SPEC §1-§2).
+"""The run loop: a generalized perceptron run that returns its whole trajectory
+(docs/theory/setting.md, docs/theory/reduction.md).
 
 The loop is a jitted ``lax.scan`` over chunks of ``chunk`` steps, driven from Python so
 that long runs can stop early, report progress, and keep memory bounded by recording
@@ -7,7 +8,8 @@ every ``record_every``-th iteration. Iteration ``t`` records the state *before* 
 logistic gradient ``||grad F(theta_t)||``, ``||theta_t||``, and on request the norm of the
 reduction's error term ``||xi_t||``.
 
-The iteration complexity (SPEC §1) is the first ``t`` with every margin of ``theta_t``
+The iteration complexity (docs/theory/setting.md) is the first ``t`` with every margin of
+``theta_t``
 strictly positive.
 """
 
@@ -23,11 +25,11 @@ from typing import Any
 import numpy as np
 
 from gdperceptron._jax import jax, jnp
-from gdperceptron.algorithms import ALGORITHMS, Algorithm, check_step, get_algorithm
-from gdperceptron.data import Dataset
+from gdperceptron.data.synthetic import Dataset
+from gdperceptron.engines.algorithms import ALGORITHMS, Algorithm, check_step, get_algorithm
+from gdperceptron.engines.losses import hard_weights, logistic_loss, logistic_weights
 from gdperceptron.errors import GDPerceptronError
-from gdperceptron.losses import hard_weights, logistic_loss, logistic_weights
-from gdperceptron.models import Involution, Model
+from gdperceptron.models.builtin import Involution, Model
 
 METRICS = ("loss", "min_margin", "n_misclassified", "grad_norm", "param_norm", "error_norm")
 STOP_REASONS = ("solved", "max_iter", "non_finite")
@@ -164,10 +166,10 @@ def run(
     """Run a generalized perceptron from ``theta0`` and return its :class:`Trajectory`.
 
     Args:
-        model: the model (SPEC §3); ``model.d`` must equal ``data.d``.
+        model: the model (docs/theory/models.md); ``model.d`` must equal ``data.d``.
         data: the data set; labels in {-1, +1}.
         algorithm: a name in ``ALGORITHM_NAMES`` or an :class:`Algorithm`.
-        step: ``gamma > 0`` (SPEC §2 table).
+        step: ``gamma > 0`` (docs/theory/reduction.md table).
         theta0: initial parameters, shape ``(model.n_params,)``.
         max_iter: largest number of steps.
         stop_when_solved: stop at the first iteration with all margins positive.

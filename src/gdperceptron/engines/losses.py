@@ -1,4 +1,5 @@
-"""Logistic loss and the per-sample weights of the generalized perceptron (SPEC §1-§2).
+"""Logistic loss and the per-sample weights of the generalized perceptron (docs/theory/setting.md,
+docs/theory/reduction.md).
 
 All functions take margins ``m_i = y_i f(x_i; theta)`` of shape ``(n,)`` and are
 numerically stable for margins of any magnitude: ``log(1 + exp(-m))`` is computed as
@@ -14,7 +15,7 @@ def logistic_loss(margins: jax.Array) -> jax.Array:
     """``F = (1/n) sum_i log(1 + exp(-m_i))`` computed as the mean of ``softplus(-m_i)``.
 
     Stable for |m| up to the float64 range: ``softplus(-1e6) = 0`` and
-    ``softplus(1e6) = 1e6`` without overflow (SPEC §1).
+    ``softplus(1e6) = 1e6`` without overflow (docs/theory/setting.md).
     """
     return jnp.mean(jnp.logaddexp(0.0, -margins))
 
@@ -25,12 +26,13 @@ def per_sample_loss(margins: jax.Array) -> jax.Array:
 
 
 def logistic_weights(margins: jax.Array) -> jax.Array:
-    """LR+GD weights ``p_i = sigma(-m_i) = -d/dm log(1 + exp(-m))``, in (0, 1) (SPEC §2)."""
+    """LR+GD weights ``p_i = sigma(-m_i) = -d/dm log(1 + exp(-m))``, in (0, 1)
+    (docs/theory/reduction.md)."""
     return jax.nn.sigmoid(-margins)
 
 
 def hard_weights(margins: jax.Array) -> jax.Array:
-    """Hard perceptron weights ``h(m) = 1[m < 0] + 1/2 1[m = 0]`` (SPEC §2).
+    """Hard perceptron weights ``h(m) = 1[m < 0] + 1/2 1[m = 0]`` (docs/theory/reduction.md).
 
     ``h`` is the pointwise limit of ``sigma(-m / eps)`` as ``eps -> 0``.
     """

@@ -1,7 +1,8 @@
-"""Trajectories of the tied model read in the eigenbasis of their driving matrices (SPEC §2, §4).
+"""Trajectories of the tied model read in the eigenbasis of their driving matrices
+(docs/theory/reduction.md, docs/theory/spectra.md).
 
 The tied model's margins are quadratic, ``m_i(theta) = 1/2 theta^T A_i theta`` with
-``A_i = A(a_i)`` (SPEC §3.2), so one generalized perceptron step is
+``A_i = A(a_i)`` (docs/theory/models.md), so one generalized perceptron step is
 
     theta_{t+1} = theta_t + eta_t sum_i w_i(theta_t) A_i theta_t .
 
@@ -12,7 +13,8 @@ Take as the *driving matrix* the hard perceptron's one,
     theta_{t+1} = (I + M_t) theta_t + xi_t,    xi_t = eta_t sum_i (w_i - h_i) A_i theta_t,
 
 with ``xi_t = 0`` for the hard perceptron (whose ``M_t`` only changes when the set of
-misclassified samples does) and, for ``gd``, ``xi_t`` the reduction's error term of SPEC §2.
+misclassified samples does) and, for ``gd``, ``xi_t`` the reduction's error term of
+docs/theory/reduction.md.
 Along a unit eigenvector ``v`` of ``M_t`` with eigenvalue ``lambda``,
 
     <theta_{t+1}, v> = (1 + lambda) <theta_t, v> + <xi_t, v>,
@@ -22,7 +24,7 @@ factor ``1 + lambda`` exactly for the hard perceptron, and for ``gd`` the defect
 ``|<theta_{t+1}, v> - (1 + lambda) <theta_t, v>|`` is at most ``||xi_t||``.
 
 Dense ``(p, p)`` eigendecompositions: meant for small ``d`` or for the reduced problem of
-:mod:`gdperceptron.reduced` (``p = k + 2``).
+:mod:`gdperceptron.engines.reduced` (``p = k + 2``).
 """
 
 from __future__ import annotations
@@ -32,12 +34,12 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from gdperceptron._jax import jax, jnp
-from gdperceptron.algorithms import Algorithm, check_step, get_algorithm, perceptron_step
-from gdperceptron.data import Dataset
+from gdperceptron.analysis.spectral import eigensystem, minimal_example_spectrum
+from gdperceptron.data.synthetic import Dataset
+from gdperceptron.engines.algorithms import Algorithm, check_step, get_algorithm, perceptron_step
+from gdperceptron.engines.losses import hard_weights
 from gdperceptron.errors import GDPerceptronError
-from gdperceptron.losses import hard_weights
-from gdperceptron.models import Model, swap
-from gdperceptron.spectral import eigensystem, minimal_example_spectrum
+from gdperceptron.models.builtin import Model, swap
 
 COROLLARY_NAMES = ("v1+", "v1-", "v2+", "v2-", "vmu+", "vmu-")
 EIGEN_TOL = (
@@ -46,7 +48,9 @@ EIGEN_TOL = (
 
 
 class GrowthReport(NamedTuple):
-    """Per-step eigen-analysis of a tied-model trajectory (SPEC §2, §4). ``T`` steps, ``p``
+    """Per-step eigen-analysis of a tied-model trajectory (docs/theory/reduction.md,
+    docs/theory/spectra.md). ``T``
+    steps, ``p``
     parameters, ``n`` samples.
 
     Attributes:
@@ -104,7 +108,8 @@ def _check_tied(model: Model, data: Dataset) -> None:
 
 def margin_matrix(model: Model, a: Any) -> np.ndarray:
     """``A(a) = [[0, 0, a^T], [0, 0, (P a)^T], [a, P a, 0]]`` for the tied model's ``P``
-    (SPEC §3.2): ``a`` of shape ``(d,)`` -> ``(d+2, d+2)``; ``m = 1/2 theta^T A(y x) theta``."""
+    (docs/theory/models.md): ``a`` of shape ``(d,)`` -> ``(d+2, d+2)``; ``m = 1/2 theta^T A(y x)
+    theta``."""
     if model.name != "tied":
         raise GDPerceptronError(f"margin matrices exist for the tied model, got {model.name!r}")
     a = np.asarray(a, dtype=np.float64)
@@ -129,7 +134,8 @@ def driving_matrix(
     model: Model, data: Dataset, algorithm: Algorithm | str, step: float, theta: Any
 ) -> tuple[np.ndarray, float]:
     """``(M, eta)``: ``M = eta sum_i h(m_i(theta)) A(a_i) = eta A(sum_i h_i a_i)``, shape
-    ``(p, p)``, with ``eta`` the algorithm's step size at ``theta`` (SPEC §2, §4)."""
+    ``(p, p)``, with ``eta`` the algorithm's step size at ``theta`` (docs/theory/reduction.md,
+    docs/theory/spectra.md)."""
     _check_tied(model, data)
     alg = get_algorithm(algorithm) if isinstance(algorithm, str) else algorithm
     gamma = check_step(step)
@@ -143,13 +149,14 @@ def driving_matrix(
 
 
 def corollary_vectors(d: int, mu: float = 1.0, basis: Any = None) -> dict[str, np.ndarray]:
-    """Unit eigenvectors of the minimal example's ``A_1, A_2`` (SPEC §5 Corollary), named
+    """Unit eigenvectors of the minimal example's ``A_1, A_2`` (docs/theory/minimal-example.md
+    Corollary), named
     ``v1±`` (``±lambda_1`` of ``A_1``), ``v2±`` (``±lambda_2`` of ``A_2``), ``vmu±``
     (``±mu`` of ``A_2``; in the kernel of ``A_1``), each of shape ``(d+2,)`` from
     :func:`gdperceptron.spectral.minimal_example_spectrum` (dense ``d x d``: small ``d``).
 
     With ``basis`` ``Q`` (``(d, k)``, orthonormal, containing ``1_d`` and ``e_1, e_2``, e.g.
-    :func:`gdperceptron.data.minimal_example_basis`) they are given in reduced coordinates
+    :func:`gdperceptron.data.synthetic.minimal_example_basis`) they are given in reduced coordinates
     ``(v_u, Q^T v_w)``, shape ``(k+2,)``, computed at any ``d`` as the same Proposition
     eigenvectors of the reduced matrices ``A(Q^T a_i)`` with ``P~ = Q^T P Q``; the
     ``w``-parts lie in ``span{a_i, P a_i}``, so nothing is lost.
@@ -206,7 +213,7 @@ def growth_report(
 ) -> GrowthReport:
     """Run ``T`` steps of ``algorithm`` (via :func:`gdperceptron.algorithms.perceptron_step`)
     on the tied model and read each step in the eigenbasis of its driving matrix ``M_t``
-    (module docstring; SPEC §2, §4).
+    (module docstring; docs/theory/reduction.md, docs/theory/spectra.md).
 
     Args:
         model, data: the tied model (``p = d + 2``) and its data.

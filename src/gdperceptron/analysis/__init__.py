@@ -1,0 +1,1 @@
+"""Analysis of runs and of the models' matrices: closed-form spectra, eigenpaths, complexity."""

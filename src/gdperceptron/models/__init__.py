@@ -1,0 +1,1 @@
+"""Models f(x; theta): the protocol and the built-in models."""
