@@ -307,7 +307,13 @@ def test_same_config_twice_is_bit_identical() -> None:
 
 def test_progress_is_reported() -> None:
     calls: list[tuple[int, int]] = []
-    run(
+    latest: list[dict] = []
+
+    def progress(done: int, total: int, last: dict) -> None:
+        calls.append((done, total))
+        latest.append(last)
+
+    traj = run(
         linear(DATA.d),
         DATA,
         "gd",
@@ -316,11 +322,15 @@ def test_progress_is_reported() -> None:
         max_iter=20,
         stop_when_solved=False,
         chunk=8,
-        progress=lambda done, total: calls.append((done, total)),
+        progress=progress,
     )
     # one call after each chunk of 8 steps that did not reach the stop (8, 16), then a last
     # call (max_iter, max_iter) once the third chunk stops at t = 20
     assert calls == [(8, 20), (16, 20), (20, 20)]
+    # each call carries the metrics of the last iteration recorded before it: t = 7, 15, 20
+    for last, t in zip(latest, (7, 15, 20), strict=True):
+        k = int(np.flatnonzero(traj.iterations == t)[0])
+        assert last == {name: float(traj.metrics[name][k]) for name in last}
 
 
 # ---------------------------------------------------------------------- bad inputs

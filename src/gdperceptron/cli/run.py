@@ -114,7 +114,7 @@ def _cmd(args: argparse.Namespace) -> int:
             disable=None,
         )
 
-    def progress(done: int, total: int) -> None:
+    def progress(done: int, total: int, latest: dict | None = None) -> None:
         bar.n = min(done, total)
         bar.refresh()
 
