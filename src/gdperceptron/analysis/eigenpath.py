@@ -216,9 +216,12 @@ def growth_report(
     (module docstring; docs/theory/reduction.md, docs/theory/spectra.md).
 
     Args:
-        model, data: the tied model (``p = d + 2``) and its data.
-        algorithm, step: as for :func:`gdperceptron.trajectory.run`.
-        theta0: ``(p,)``; T: number of steps (>= 0).
+        model: the tied model (``p = d + 2``).
+        data: its data.
+        algorithm: as for :func:`gdperceptron.run`.
+        step: as for :func:`gdperceptron.run`.
+        theta0: ``(p,)``.
+        T: number of steps (>= 0).
         vectors: name -> ``(p,)`` vectors to follow; default: the Corollary's
             :func:`corollary_vectors` when ``data`` is the minimal example with ``P`` the
             swap of coordinates 1, 2 (none otherwise).
