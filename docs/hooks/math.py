@@ -20,6 +20,9 @@ _INLINE = re.compile(r'<span class="arithmatex">\\\((.*?)\\\)</span>', re.S)
 _BLOCK = re.compile(r'<div class="arithmatex">\\\[(.*?)\\\]</div>', re.S)
 # a backslash left in the MathML is a TeX command that was not converted
 _RAW_COMMAND = re.compile(r">[^<]*\\[A-Za-z]")
+# TeX that arithmatex did not pick up (for example $$ inside a list item); code is exempt
+_CODE = re.compile(r"<(pre|code)\b.*?</\1>", re.S)
+_LEFT_OVER = re.compile(r"\$\$|\\[(\[]|\$[^$<>]*\\[A-Za-z]+[^$<>]*\$")
 # browsers ignore most mathvariant values: write the styled letters themselves
 _VARIANT = re.compile(
     r'<(mi|mn) mathvariant="(double-struck|bold|script|fraktur)">([A-Za-z0-9])</\1>'
@@ -77,4 +80,11 @@ def on_page_content(html_text: str, page, **kwargs) -> str:  # noqa: ANN001 (MkD
     def inline(m: re.Match) -> str:
         return f'<span class="arithmatex">{to_mathml(html.unescape(m[1]), "inline", where)}</span>'
 
-    return _INLINE.sub(inline, _BLOCK.sub(block, html_text))
+    out = _INLINE.sub(inline, _BLOCK.sub(block, html_text))
+    prose = _CODE.sub("", out)
+    left = _LEFT_OVER.search(prose)
+    if left:
+        raise PluginError(
+            f"{where}: TeX left unconverted (a formula Markdown did not see): {left[0]!r}"
+        )
+    return out

@@ -1,9 +1,10 @@
-"""Griffe extension: Sphinx roles in docstrings become links of the API reference.
+"""Griffe extension: Sphinx roles and theory-page citations in docstrings become links.
 
 The docstrings name other objects as ``:func:`name```, ``:class:`~path.Name``` and so on.
 MkDocs would print the role literally; this extension rewrites each one, before the
 docstring is rendered, into a cross-reference to the public object of that name (the last
-dotted component, when ``gdperceptron`` exports it) or else into plain code.
+dotted component, when ``gdperceptron`` exports it) or else into plain code. A citation
+``docs/theory/<page>.md`` becomes a link to that page (checked by the strict build).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import griffe
 
 _INIT = Path(__file__).resolve().parents[2] / "src" / "gdperceptron" / "__init__.py"
 _ROLE = re.compile(r":(?:func|class|mod|data|meth|attr|obj|exc):`~?([\w.]+)`")
+_THEORY = re.compile(r"(?<![\w/`\[])docs/theory/([\w-]+)\.md")
 
 
 def public_names(init: Path = _INIT) -> set[str]:
@@ -45,6 +47,8 @@ def rewrite(text: str, public: set[str]) -> str:
             return f"[`{name}`][{identifier(name)}]"
         return f"`{name}`"
 
+    # the API pages live in docs/api/, beside docs/theory/
+    text = _THEORY.sub(lambda m: f"[{m[0]}](../theory/{m[1]}.md)", text)
     return _ROLE.sub(repl, text)
 
 
