@@ -27,6 +27,7 @@ _LEFT_OVER = re.compile(r"\$\$|\\[(\[]|\$[^$<>]*\\[A-Za-z]+[^$<>]*\$")
 _VARIANT = re.compile(
     r'<(mi|mn) mathvariant="(double-struck|bold|script|fraktur)">([A-Za-z0-9])</\1>'
 )
+_BARS = re.compile(r"<mo>(&#x02016;|&#x0007C;|\u2016|\|)</mo>")
 _DIGITS = "ZERO ONE TWO THREE FOUR FIVE SIX SEVEN EIGHT NINE".split()
 
 
@@ -68,6 +69,8 @@ def to_mathml(tex: str, display: str, where: str = "") -> str:
         raise PluginError(f"{where}: formula {tex.strip()!r} does not convert: {err!r}") from err
     if _RAW_COMMAND.search(out):
         raise PluginError(f"{where}: formula {tex.strip()!r} has a command MathML cannot show")
+    # bare norm and absolute-value bars keep their size (\left| ... \right| still stretch)
+    out = _BARS.sub(r'<mo stretchy="false">\1</mo>', out)
     return _VARIANT.sub(_styled, out)
 
 
