@@ -49,9 +49,7 @@ EIGEN_TOL = (
 
 class GrowthReport(NamedTuple):
     """Per-step eigen-analysis of a tied-model trajectory (docs/theory/reduction.md,
-    docs/theory/spectra.md). ``T``
-    steps, ``p``
-    parameters, ``n`` samples.
+    docs/theory/spectra.md): ``T`` steps, ``p`` parameters, ``n`` samples.
 
     Attributes:
         thetas: iterates ``theta_0..theta_T``, shape ``(T+1, p)``.
@@ -108,8 +106,8 @@ def _check_tied(model: Model, data: Dataset) -> None:
 
 def margin_matrix(model: Model, a: Any) -> np.ndarray:
     """``A(a) = [[0, 0, a^T], [0, 0, (P a)^T], [a, P a, 0]]`` for the tied model's ``P``
-    (docs/theory/models.md): ``a`` of shape ``(d,)`` -> ``(d+2, d+2)``; ``m = 1/2 theta^T A(y x)
-    theta``."""
+    (docs/theory/models.md): ``a`` of shape ``(d,)`` -> ``(d+2, d+2)``;
+    ``m = 1/2 theta^T A(y x) theta``."""
     if model.name != "tied":
         raise GDPerceptronError(f"margin matrices exist for the tied model, got {model.name!r}")
     a = np.asarray(a, dtype=np.float64)
@@ -149,11 +147,11 @@ def driving_matrix(
 
 
 def corollary_vectors(d: int, mu: float = 1.0, basis: Any = None) -> dict[str, np.ndarray]:
-    """Unit eigenvectors of the minimal example's ``A_1, A_2`` (docs/theory/minimal-example.md
-    Corollary), named
-    ``v1±`` (``±lambda_1`` of ``A_1``), ``v2±`` (``±lambda_2`` of ``A_2``), ``vmu±``
-    (``±mu`` of ``A_2``; in the kernel of ``A_1``), each of shape ``(d+2,)`` from
-    :func:`gdperceptron.spectral.minimal_example_spectrum` (dense ``d x d``: small ``d``).
+    """Unit eigenvectors of the minimal example's ``A_1, A_2`` (docs/theory/minimal-example.md,
+    the Corollary), named ``v1±`` (``±lambda_1`` of ``A_1``), ``v2±`` (``±lambda_2`` of
+    ``A_2``), ``vmu±`` (``±mu`` of ``A_2``; in the kernel of ``A_1``), each of shape
+    ``(d+2,)`` from :func:`gdperceptron.minimal_example_spectrum` (dense ``d x d``: small
+    ``d``).
 
     With ``basis`` ``Q`` (``(d, k)``, orthonormal, containing ``1_d`` and ``e_1, e_2``, e.g.
     :func:`gdperceptron.data.synthetic.minimal_example_basis`) they are given in reduced coordinates
@@ -211,7 +209,7 @@ def growth_report(
     keep_vectors: bool = False,
     stop_when_solved: bool = False,
 ) -> GrowthReport:
-    """Run ``T`` steps of ``algorithm`` (via :func:`gdperceptron.algorithms.perceptron_step`)
+    """Run ``T`` steps of ``algorithm`` (via :func:`gdperceptron.perceptron_step`)
     on the tied model and read each step in the eigenbasis of its driving matrix ``M_t``
     (module docstring; docs/theory/reduction.md, docs/theory/spectra.md).
 
