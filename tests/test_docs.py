@@ -198,3 +198,39 @@ def test_every_theory_page_the_docstrings_cite_exists() -> None:
     src = "\n".join(p.read_text() for p in (ROOT / "src").rglob("*.py"))
     cited = set(re.findall(r"docs/theory/([\w-]+)\.md", src))
     assert cited and all((DOCS / "theory" / f"{name}.md").exists() for name in cited), cited
+
+
+@pytest.mark.parametrize(
+    ("build", "k"),
+    [
+        (lambda gp, d: gp.linear(d), 1),
+        (lambda gp, d: gp.tied(d), 2),
+        (lambda gp, d: gp.two_layer(d, 4, "relu"), 2),
+        (lambda gp, d: gp.two_layer(d, 4, "leaky_relu"), 2),
+        (lambda gp, d: gp.two_layer(d, 4, "identity"), 2),
+        (lambda gp, d: gp.two_layer(d, 4, "relu", train_second_layer=False), 1),
+        (lambda gp, d: gp.two_layer(d, 4, "square"), 3),
+        (lambda gp, d: gp.mlp(d, 4, 3, "relu"), 3),
+        (lambda gp, d: gp.mlp(d, 4, 4, "leaky_relu"), 4),
+        (lambda gp, d: gp.two_layer(d, 4, "tanh"), None),
+    ],
+)
+def test_homogeneity_degrees_of_the_models_page(build, k) -> None:
+    """The table of docs/theory/models.md: f(x; c theta) = c^k f(x; theta), and the model
+    declares that k (tanh: no k; the scaling is checked to fail)."""
+    import numpy as np
+
+    import gdperceptron as gp
+
+    d = 5
+    model = build(gp, d)
+    assert model.degree == k
+    theta = model.initial_params(seed=3, init_scale=1.0)
+    X = np.random.default_rng(4).standard_normal((6, d))
+    f = np.asarray(model.apply(theta, X))
+    for c in (0.5, 3.0):
+        fc = np.asarray(model.apply(c * theta, X))
+        if k is None:
+            assert not np.allclose(fc, c * f, rtol=1e-6) and not np.allclose(fc, c**2 * f)
+        else:
+            np.testing.assert_allclose(fc, c**k * f, rtol=1e-12, atol=1e-12 * np.abs(f).max())
