@@ -38,6 +38,7 @@ from gdperceptron.data.loaders import (
     load_mnist,
     load_named,
 )
+from gdperceptron.data.files import load_file
 from gdperceptron.data.synthetic import (
     Dataset,
     gaussian,
@@ -111,6 +112,15 @@ def __getattr__(name: str):
         from gdperceptron.estimator import GDClassifier
 
         return GDClassifier
+    # the adapters import Flax / Equinox (optional extras) when called, never here
+    if name == "from_flax":
+        from gdperceptron.models.flax import from_flax
+
+        return from_flax
+    if name == "from_equinox":
+        from gdperceptron.models.equinox import from_equinox
+
+        return from_equinox
     raise AttributeError(f"module 'gdperceptron' has no attribute {name!r}")
 
 
@@ -147,6 +157,9 @@ __all__ = [
     "ACTIVATIONS",
     "FirstLayer",
     "from_apply",
+    "from_equinox",
+    "from_flax",
+    "load_file",
     "ALGORITHMS",
     "ALGORITHM_NAMES",
     "Algorithm",
