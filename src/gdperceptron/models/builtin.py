@@ -250,9 +250,7 @@ def _network(
             e = a * (1 + e)
         degree = e + (1 if fixed_u is None else 0)
     layer = FirstLayer(offset=0, rows=int(shapes[0][0]), involution=None, rebuild=rebuild)
-    return Model(
-        name, d, int(sum(sizes)), apply, init, 1.0, info, degree=degree, first_layer=layer
-    )
+    return Model(name, d, int(sum(sizes)), apply, init, 1.0, info, degree=degree, first_layer=layer)
 
 
 def two_layer(
@@ -295,9 +293,7 @@ def mlp(d: int, width: int = 16, depth: int = 3, activation: str = "relu") -> Mo
     shapes = [(m, d)] + [(m, m)] * (int(depth) - 2) + [(m,)]
     info = {"width": m, "depth": int(depth), "activation": activation}
     L = int(depth)
-    return _network(
-        "mlp", shapes, activation, None, d, info, lambda k, _: mlp(k, m, L, activation)
-    )
+    return _network("mlp", shapes, activation, None, d, info, lambda k, _: mlp(k, m, L, activation))
 
 
 def make_model(

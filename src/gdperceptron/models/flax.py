@@ -34,9 +34,7 @@ def _flax() -> tuple[Any, Any, Any]:
         import flax
         from flax import linen, nnx
     except ImportError:
-        raise GDPerceptronError(
-            "from_flax needs Flax: pip install 'gdperceptron[flax]'"
-        ) from None
+        raise GDPerceptronError("from_flax needs Flax: pip install 'gdperceptron[flax]'") from None
     return flax, linen, nnx
 
 
@@ -124,8 +122,7 @@ def _from_linen(module: Any, variables: Any, label: str, flax: Any) -> Model:
     others = [c for c in collections if c != "params"]
     if others:
         raise GDPerceptronError(
-            f"{what} has state beside its parameters (collections {', '.join(others)}): "
-            f"{_STATEFUL}"
+            f"{what} has state beside its parameters (collections {', '.join(others)}): {_STATEFUL}"
         )
     if "params" not in collections:
         raise GDPerceptronError(f"{what}: variables have no 'params' collection")
@@ -148,8 +145,7 @@ def _from_nnx(module: Any, label: str, flax: Any, nnx: Any) -> Model:
     if state:
         paths = sorted({".".join(_key_name(k) for k in path[:-1]) for path, _ in state})
         raise GDPerceptronError(
-            f"{what} has state beside its Param variables (at {', '.join(paths[:5])}): "
-            f"{_STATEFUL}"
+            f"{what} has state beside its Param variables (at {', '.join(paths[:5])}): {_STATEFUL}"
         )
 
     def call(p: Any, X: Any) -> Any:
