@@ -267,7 +267,9 @@ def test_equinox_final_params_combine_into_the_trained_module(eqx) -> None:
 
 def test_equinox_stateful_layers_are_refused(eqx) -> None:
     key = jax.random.key(0)
-    bn_net = eqx.nn.Sequential([eqx.nn.Linear(5, 4, key=key), eqx.nn.BatchNorm(4, "batch", mode="batch")])
+    bn_net = eqx.nn.Sequential(
+        [eqx.nn.Linear(5, 4, key=key), eqx.nn.BatchNorm(4, "batch", mode="batch")]
+    )
     with pytest.raises(GDPerceptronError, match=r"stateful layers \(BatchNorm\)"):
         gp.from_equinox(bn_net)
     drop = eqx.nn.Sequential([eqx.nn.Linear(5, "scalar", key=key), eqx.nn.Dropout(0.5)])

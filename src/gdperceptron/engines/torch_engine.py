@@ -17,6 +17,8 @@ the stop reasons are those of the JAX loop, and it returns the same
 
 Everything is float64 on the device of the module's parameters. The module is never
 modified: the run works on float64 copies of its parameters (and floating buffers).
+The loop runs eagerly, one step per Python iteration; for small models on a CPU,
+``torch.set_num_threads(1)`` (the caller's choice: a process-wide setting) is often faster.
 PyTorch is an optional dependency (``pip install 'gdperceptron[torch]'``), imported when
 :func:`run` is called.
 """
@@ -235,7 +237,7 @@ def run(
         elif alg.name == "normalized-gd":
             eta = gamma / torch.sum(w)
         else:
-            eta = gamma / torch.clamp(torch.sum(m <= 0), min=1)
+            eta = gamma / torch.clamp(torch.sum(m <= 0), min=1).to(f64)
         theta = {k: theta[k] + eta * direction[k] for k in theta}
         t += 1
         if progress is not None and t % progress_every == 0:
