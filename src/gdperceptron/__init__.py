@@ -30,6 +30,7 @@ from gdperceptron.analysis.spectral import (
     minimal_example_spectrum,
     structured_matrix,
 )
+from gdperceptron.data.files import load_file
 from gdperceptron.data.loaders import (
     breast_cancer,
     digits,
@@ -38,7 +39,6 @@ from gdperceptron.data.loaders import (
     load_mnist,
     load_named,
 )
-from gdperceptron.data.files import load_file
 from gdperceptron.data.synthetic import (
     Dataset,
     gaussian,
