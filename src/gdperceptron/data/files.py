@@ -69,6 +69,8 @@ def _load_array(path: Path, name: str) -> np.ndarray:
 
 
 def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    if not zipfile.is_zipfile(path):
+        raise _fail(path, "not a .npz archive (a zip of .npy arrays, as numpy.savez writes)")
     try:
         with np.load(path, allow_pickle=False) as archive:
             names = sorted(archive.files)
