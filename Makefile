@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 # One environment for both commands: the package, the test tools and the Ray extra
 # (the tests compare the Ray executor with the local one).
-EXTRAS ?= test,ray
+EXTRAS ?= test,ray,flax,equinox,torch
 comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
