@@ -237,3 +237,27 @@ def test_import_changes_no_global_jax_setting() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+# ------------------------------------------------------------- saved trajectories
+
+
+def test_a_saved_trajectory_reads_back_with_numpy_alone(tmp_path) -> None:
+    params = _net_params(4)
+    model = gp.from_apply(_net_apply, params)
+    traj = gp.run(model, DATA, "gd", 0.5, max_iter=7, stop_when_solved=False)
+    path = gp.save_trajectory(traj, tmp_path / "run", config={"seed": 4})
+    assert path.name == "run.npz"
+    with np.load(path, allow_pickle=False) as f:
+        np.testing.assert_array_equal(f["iterations"], traj.iterations)
+        for name, values in traj.metrics.items():
+            np.testing.assert_array_equal(f[name], values)
+        np.testing.assert_array_equal(f["final_params"], model.flatten(traj.final_params))
+        np.testing.assert_array_equal(f["final_margins"], traj.final_margins)
+    back = gp.load_saved(path)
+    assert back["config"]["config"] == {"seed": 4}
+    assert back["config"]["n_steps"] == traj.n_steps == 7
+    with pytest.raises(GDPerceptronError, match="is a folder"):
+        gp.save_trajectory(
+            traj, tmp_path / "dir.npz" if (tmp_path / "dir.npz").mkdir() is None else tmp_path
+        )

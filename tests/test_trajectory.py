@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
+import gdperceptron as gp
 from gdperceptron import (
     ALGORITHMS,
     Algorithm,
@@ -370,3 +371,44 @@ def test_model_data_dimension_mismatch() -> None:
         run(linear(5), DATA, "gd", 1.0, theta0=np.zeros(5))
     with pytest.raises(GDPerceptronError):
         run(tied(3), DATA, "gd", 1.0, theta0=np.zeros(5))
+
+
+# ------------------------------------------------ what the loop executes, and its clock
+
+
+def test_the_loop_evaluates_exactly_the_iterations_it_reports() -> None:
+    calls = []
+
+    def apply(theta, X):
+        jax.debug.callback(lambda: calls.append(1))
+        return X @ theta
+
+    model = gp.Model("counted", DATA.d, DATA.d, apply, None, 1.0, {})
+    traj = run(
+        model,
+        DATA,
+        "gd",
+        0.1,
+        theta0=np.zeros(DATA.d),
+        max_iter=10,
+        stop_when_solved=False,
+        chunk=256,
+    )
+    jax.effects_barrier()
+    # iterations t = 0..10 inside the loop (10 steps, none past max_iter), then one
+    # evaluation of the final margins
+    assert traj.n_steps == 10 and traj.iterations.tolist() == list(range(11))
+    assert len(calls) == 11 + 1
+
+
+def test_elapsed_time_counts_the_steps_taken_not_a_warm_up_chunk() -> None:
+    rng = np.random.default_rng(0)
+    data = gp.make_dataset(rng.standard_normal((3000, 1500)), np.tile([1.0, -1.0], 1500))
+    model = linear(data.d)
+    kw = dict(theta0=np.zeros(data.d), stop_when_solved=False, chunk=256)
+    run(model, data, "gd", 1e-3, max_iter=1, **kw)  # compile both loop lengths first
+    run(model, data, "gd", 1e-3, max_iter=256, **kw)
+    one = min(run(model, data, "gd", 1e-3, max_iter=1, **kw).elapsed_s for _ in range(3))
+    full = run(model, data, "gd", 1e-3, max_iter=256, **kw).elapsed_s
+    # 1 step against 256: a clock that included a whole chunk would make them equal
+    assert one < full / 8

@@ -86,6 +86,7 @@ from gdperceptron.engines.reduced import (
     run_reduced_problem,
 )
 from gdperceptron.engines.runner import execute, summarize
+from gdperceptron.engines.saving import load_saved, save_trajectory
 from gdperceptron.engines.trajectory import METRICS, Trajectory, run
 from gdperceptron.errors import DataFileNotFoundError, GDPerceptronError
 from gdperceptron.models.builtin import (
@@ -156,6 +157,8 @@ __all__ = [
     "minimal_example_reduced",
     "ACTIVATIONS",
     "FirstLayer",
+    "load_saved",
+    "save_trajectory",
     "from_apply",
     "from_equinox",
     "from_flax",

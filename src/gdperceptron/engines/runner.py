@@ -67,6 +67,6 @@ def summarize(config: RunConfig, traj: Trajectory) -> dict[str, Any]:
         "final_min_margin": float(traj.final_margins.min()),
         "elapsed_s": traj.elapsed_s,
         "engine": traj.config.get("engine", "full"),
-        "config": config.to_dict(),
+        "config": {**config.resolved(), "d": traj.config["d"], "n": traj.config["n"]},
         "versions": versions(),
     }
