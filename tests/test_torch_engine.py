@@ -122,6 +122,24 @@ def test_theta0_progress_and_a_dataset_argument() -> None:
     assert traj.metrics["param_norm"][0] == pytest.approx(norm0, rel=1e-14)
 
 
+def test_a_frozen_layer_is_held_fixed() -> None:
+    """``requires_grad=False`` on the second layer: the JAX two-layer model with ``u``
+    fixed (``train_second_layer=False``, u_j = (-1)^j / sqrt(width)) is the reference."""
+    net, theta0 = _relu_net(4)
+    width = net[0].weight.shape[0]
+    u = np.where(np.arange(width) % 2 == 0, 1.0, -1.0) / np.sqrt(width)
+    with torch.no_grad():
+        net[2].weight.copy_(torch.tensor(u[None, :], dtype=torch.float32))
+    net[2].weight.requires_grad_(False)
+    ours = gpt.run(net, DATA, None, "gd", 1.0, max_iter=25, stop_when_solved=False)
+    model = gp.two_layer(DATA.d, width, train_second_layer=False)
+    ref = gp.run(model, DATA, "gd", 1.0, theta0=theta0[: width * DATA.d], max_iter=25,
+                 stop_when_solved=False)  # fmt: skip
+    assert sorted(ours.final_params) == ["0.weight"]
+    np.testing.assert_allclose(ours.final_params["0.weight"].ravel(), ref.final_params, rtol=1e-12)
+    np.testing.assert_allclose(ours.metrics["loss"], ref.metrics["loss"], rtol=1e-12)
+
+
 def test_stateful_and_malformed_modules_are_refused() -> None:
     bn = torch.nn.Sequential(torch.nn.Linear(DATA.d, 4), torch.nn.BatchNorm1d(4))
     with pytest.raises(
@@ -138,7 +156,7 @@ def test_stateful_and_malformed_modules_are_refused() -> None:
     with pytest.raises(GDPerceptronError, match="torch.nn.Module"):
         gpt.run(lambda x: x, DATA.X, DATA.y, "gd", 1.0)
     lin = torch.nn.Linear(DATA.d, 1)
-    with pytest.raises(GDPerceptronError, match="every parameter name"):
+    with pytest.raises(GDPerceptronError, match="every trained parameter"):
         gpt.run(lin, DATA.X, DATA.y, "gd", 1.0, theta0={"weight": np.zeros((1, DATA.d))})
     with pytest.raises(GDPerceptronError, match=r"theta0\['bias'\] must have shape \(1,\)"):
         gpt.run(lin, DATA.X, DATA.y, "gd", 1.0, theta0={"weight": np.zeros((1, 10)), "bias": 0})

@@ -16,7 +16,9 @@ the stop reasons are those of the JAX loop, and it returns the same
 :class:`~gdperceptron.engines.trajectory.Trajectory`.
 
 Everything is float64 on the device of the module's parameters. The module is never
-modified: the run works on float64 copies of its parameters (and floating buffers).
+modified: the run works on float64 copies of its parameters (and floating buffers). The
+trained parameters ``theta`` are those with ``requires_grad``; a frozen parameter
+(``requires_grad=False``) is held fixed, like a buffer.
 The loop runs eagerly, one step per Python iteration; for small models on a CPU,
 ``torch.set_num_threads(1)`` (the caller's choice: a process-wide setting) is often faster.
 PyTorch is an optional dependency (``pip install 'gdperceptron[torch]'``), imported when
@@ -76,16 +78,21 @@ def _refuse_stateful(torch: Any, module: Any) -> None:
         )
 
 
+def _trainable(module: Any) -> dict[str, Any]:
+    """The trained parameters: name -> parameter, those with ``requires_grad``."""
+    return {k: p for k, p in module.named_parameters() if p.requires_grad}
+
+
 def _start(torch: Any, module: Any, theta0: Any, device: Any) -> dict[str, Any]:
     """float64 copies of the module's parameters, or of ``theta0`` (name -> array)."""
-    named = dict(module.named_parameters())
+    named = _trainable(module)
     if theta0 is None:
         source = {k: p.detach() for k, p in named.items()}
     else:
         if not hasattr(theta0, "keys") or set(theta0.keys()) != set(named):
             raise GDPerceptronError(
-                "theta0 must map every parameter name of module.named_parameters() to an "
-                f"array: expected {sorted(named)}"
+                "theta0 must map the name of every trained parameter of the module (those "
+                f"with requires_grad) to an array: expected {sorted(named)}"
             )
         source = dict(theta0)
     out = {}
@@ -121,7 +128,8 @@ def run(
 
     Args:
         module: maps ``X`` of shape ``(n, d)`` to ``(n,)`` or ``(n, 1)``; its parameters
-            (``module.named_parameters()``) are ``theta``. Never modified.
+            with ``requires_grad`` (``module.named_parameters()``) are ``theta``, the
+            others are held fixed. Never modified.
         X: features ``(n, d)``, array or tensor; or a :class:`Dataset` (then ``y=None``).
         y: two-class labels ``(n,)`` (mapped to {-1, +1} as
             :func:`~gdperceptron.data.synthetic.make_dataset` does).
@@ -152,8 +160,8 @@ def run(
     if not isinstance(module, torch.nn.Module):
         raise GDPerceptronError(f"module must be a torch.nn.Module, got {type(module).__name__}")
     _refuse_stateful(torch, module)
-    if not any(True for _ in module.parameters()):
-        raise GDPerceptronError("module has no parameters to train")
+    if not _trainable(module):
+        raise GDPerceptronError("module has no parameters to train (none with requires_grad)")
     if isinstance(X, Dataset):
         if y is not None:
             raise GDPerceptronError("y must be None when X is a Dataset (it has its labels)")
@@ -171,11 +179,12 @@ def run(
         else max(1, math.ceil(max_iter / 20_000))
     )
     progress_every = _check_int(progress_every, "progress_every", 1)
-    device = next(module.parameters()).device
+    device = next(iter(_trainable(module).values())).device
     theta = _start(torch, module, theta0, device)
+    frozen = [(k, p) for k, p in module.named_parameters() if not p.requires_grad]
     buffers = {
-        k: b.detach().to(torch.float64) if b.is_floating_point() else b
-        for k, b in module.named_buffers()
+        k: b.detach().to(torch.float64) if b.is_floating_point() else b.detach()
+        for k, b in [*module.named_buffers(), *frozen]
     }
     f64 = torch.float64
     Xt = torch.tensor(np.array(data.X), dtype=f64, device=device)
