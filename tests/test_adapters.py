@@ -221,6 +221,18 @@ def test_nnx_batchnorm_and_dropout_state_are_refused(nnx) -> None:
         gp.from_flax(BN(nnx.Rngs(0)))
     with pytest.raises(GDPerceptronError, match=r"state beside its Param.*do\.rngs"):
         gp.from_flax(DO(nnx.Rngs(0)))
+
+    class Bare(nnx.Module):  # a dropout without random streams fails when called
+        def __init__(self, rngs, deterministic):
+            self.l1 = nnx.Linear(5, 1, rngs=rngs)
+            self.do = nnx.Dropout(0.5, deterministic=deterministic)
+
+        def __call__(self, x):
+            return self.do(self.l1(x))
+
+    with pytest.raises(GDPerceptronError, match=r"dropout that draws random numbers \(at do\)"):
+        gp.from_flax(Bare(nnx.Rngs(0), False))
+    assert gp.run(gp.from_flax(Bare(nnx.Rngs(0), True)), DATA, "gd", 1.0, max_iter=2).n_steps == 2
     with pytest.raises(GDPerceptronError, match="carries its own variables"):
         gp.from_flax(_nnx_mlp(nnx), {"params": {}})
 

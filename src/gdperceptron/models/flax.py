@@ -74,7 +74,8 @@ def from_flax(module: Any, variables: Any = None, *, name: str | None = None) ->
     A layer that needs random numbers at apply time (``nn.Dropout(deterministic=False)``)
     is refused when the run first evaluates the model. NNX: ``variables`` is omitted; the
     module is split with ``nnx.split(module, nnx.Param, ...)`` and any state besides its
-    ``Param`` variables (``BatchStat``, the ``Rngs`` of a ``Dropout``) is refused.
+    ``Param`` variables (``BatchStat``, the ``Rngs`` of a ``Dropout``) is refused, and so
+    is a ``Dropout`` that is not ``deterministic``.
 
     The parameters are the pytree ``model.params`` is flattened from (float64, in
     :func:`jax.tree_util.tree_flatten` order); ``run(..., theta0=params)`` with that pytree
@@ -146,6 +147,17 @@ def _from_nnx(module: Any, label: str, flax: Any, nnx: Any) -> Model:
         paths = sorted({".".join(_key_name(k) for k in path[:-1]) for path, _ in state})
         raise GDPerceptronError(
             f"{what} has state beside its Param variables (at {', '.join(paths[:5])}): {_STATEFUL}"
+        )
+
+    dropout = sorted(
+        ".".join(map(str, path))
+        for path, node in nnx.iter_graph(module)
+        if isinstance(node, nnx.Dropout) and not node.deterministic and node.rate > 0
+    )
+    if dropout:
+        raise GDPerceptronError(
+            f"{what} has dropout that draws random numbers (at {', '.join(dropout[:5])}): "
+            f"{_STATEFUL}; build it with deterministic=True"
         )
 
     def call(p: Any, X: Any) -> Any:
