@@ -100,6 +100,10 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "execute",
         "summarize",
     ),
+    "gdperceptron.engines.saving": (
+        "load_saved",
+        "save_trajectory",
+    ),
     "gdperceptron.engines.trajectory": (
         "METRICS",
         "Trajectory",
@@ -121,6 +125,10 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "swap",
         "tied",
         "two_layer",
+    ),
+    "gdperceptron.models.protocol": (
+        "FirstLayer",
+        "from_apply",
     ),
     "gdperceptron.estimator": ("GDClassifier",),
 }
@@ -171,6 +179,10 @@ __all__ = [
     "minimal_example_basis",
     "minimal_example_reduced",
     "ACTIVATIONS",
+    "FirstLayer",
+    "load_saved",
+    "save_trajectory",
+    "from_apply",
     "ALGORITHMS",
     "ALGORITHM_NAMES",
     "Algorithm",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import re
 import signal
 import sys
@@ -60,6 +61,17 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise Terminated()
 
 
+def _float64_process() -> None:
+    """The command line is a process of its own and computes in float64 throughout:
+    switch JAX's x64 mode on, without importing JAX when it is not loaded yet (JAX reads
+    ``JAX_ENABLE_X64`` when it is first imported, after the arguments are checked)."""
+    jax = sys.modules.get("jax")
+    if jax is not None:
+        jax.config.update("jax_enable_x64", True)
+    else:
+        os.environ["JAX_ENABLE_X64"] = "1"
+
+
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
@@ -72,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # a parse error (status 2), --help or --version (0)
         return exc.code if isinstance(exc.code, int) else 0
+    _float64_process()
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main else None
     try:
