@@ -373,6 +373,19 @@ def test_cli_names_agree_with_the_library() -> None:
     assert A.EXPERIMENT_NAMES == NAMES and VERSION == version
 
 
+def test_cli_option_tables_agree_with_the_run_configuration() -> None:
+    from gdperceptron.cli import run as command
+    from gdperceptron.engines import config
+
+    for name, applies in command.DATA_OPTIONS.items():
+        assert set(applies) == {k for k, v in config.DATA_OPTIONS.items() if name in v}, name
+    for name, applies in command.MODEL_OPTIONS.items():
+        key = "train_second_layer" if name == "fixed_second_layer" else name
+        assert set(applies) == {k for k, v in config.MODEL_OPTIONS.items() if key in v}, name
+    assert command.DEFAULT_D == config.DEFAULTS["d"]
+    assert command.DEFAULT_MU == config.DEFAULTS["mu"]
+
+
 @pytest.mark.parametrize("command", [[], ["run"], ["complexity"], ["spectrum"], ["reproduce"]])
 def test_help_has_no_markup(command: list[str], capsys) -> None:
     assert main([*command, "--help"]) == 0

@@ -30,6 +30,7 @@ MODEL_OPTIONS = {
     "depth": ("mlp",),
     "fixed_second_layer": ("two-layer",),
 }
+DEFAULT_D, DEFAULT_MU = 100, 1.0  # the run configuration's defaults (a test checks)
 MAX_DEPTH = 64  # compilation time grows with the number of layers
 # Feature dimension of the data sets whose d is fixed (the others: --d, or 2).
 FIXED_D = {
@@ -117,7 +118,7 @@ def _check_applicable(data: str, model: str, args: argparse.Namespace) -> None:
 
 def _check_sizes(data: str, model: str, fields: dict[str, Any]) -> None:
     """Refuse data or parameter arrays larger than ``MAX_ELEMENTS`` before building them."""
-    d = FIXED_D.get(data, fields.get("d", 100))
+    d = FIXED_D.get(data, fields.get("d", DEFAULT_D))
     n = {"minimal": 2, "worst-case": 10, "gaussian": 100}.get(data, 0)
     n = fields.get("n") or n  # the bundled and image sets check n against their rows
     if n * d > A.MAX_ELEMENTS:
@@ -181,13 +182,13 @@ def config_fields(args: argparse.Namespace) -> dict[str, Any]:
             raise GDPerceptronError(f"--data-dir is needed for --data {data} (local files)")
         if not os.path.isdir(folder):
             raise GDPerceptronError(f"--data-dir {folder}: not a folder")
-    if model == "tied" and data == "minimal" and fields.get("d", 100) < 2:
+    if model == "tied" and data == "minimal" and fields.get("d", DEFAULT_D) < 2:
         raise GDPerceptronError(f"--d: the tied model needs d >= 2, got {fields['d']}")
     _check_sizes(data, model, fields)
     if "step" not in fields and model == "tied" and data == "minimal":
         from gdperceptron.analysis.spectral import lambda2
 
-        fields["step"] = 1.0 / lambda2(fields.get("d", 100), fields.get("mu", 1.0))
+        fields["step"] = 1.0 / lambda2(fields.get("d", DEFAULT_D), fields.get("mu", DEFAULT_MU))
     return fields
 
 
@@ -217,7 +218,7 @@ def _cmd(args: argparse.Namespace) -> int:
             disable=None,
         )
 
-    def progress(done: int, total: int) -> None:
+    def progress(done: int, total: int, latest: dict | None = None) -> None:
         bar.n = min(done, total)
         bar.refresh()
 
