@@ -438,3 +438,18 @@ def test_cli_bad_input_in_a_subprocess(argv: list[str], named: str) -> None:
 def test_version() -> None:
     proc = _subprocess("--version")
     assert proc.returncode == 0 and proc.stdout.strip() == "gdperceptron 0.1.0"
+
+
+def test_the_lazy_exports_match_the_static_imports() -> None:
+    import ast
+
+    import gdperceptron
+
+    tree = ast.parse(Path(gdperceptron.__file__).read_text())
+    static = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
+            for imp in node.body:
+                static.update({a.name: imp.module for a in imp.names})
+    assert static == gdperceptron._WHERE
+    assert set(gdperceptron.__all__) == set(static)
