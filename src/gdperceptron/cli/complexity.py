@@ -146,8 +146,8 @@ def _table(res: dict[str, Any]) -> list[str]:
 
 
 def _cmd(args: argparse.Namespace) -> int:
+    check_budget(args)  # before grid: the refusals answer without importing NumPy
     grid(args.d_min, args.d_max, args.points)
-    check_budget(args)
     folder, stem = _paths(args.out)
     A.out_folder("--out", folder)
     res = _results(args)
