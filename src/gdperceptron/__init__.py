@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and the API reference
         minimal_example_spectrum,
         structured_matrix,
     )
+    from gdperceptron.data.files import load_file
     from gdperceptron.data.loaders import (
         breast_cancer,
         digits,
@@ -127,6 +128,8 @@ if TYPE_CHECKING:  # the same names, for type checkers and the API reference
         tied,
         two_layer,
     )
+    from gdperceptron.models.equinox import from_equinox
+    from gdperceptron.models.flax import from_flax
     from gdperceptron.models.protocol import (
         FirstLayer,
         from_apply,
@@ -161,6 +164,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "minimal_example_spectrum",
         "structured_matrix",
     ),
+    "gdperceptron.data.files": ("load_file",),
     "gdperceptron.data.loaders": (
         "breast_cancer",
         "digits",
@@ -250,6 +254,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "from_apply",
     ),
     "gdperceptron.estimator": ("GDClassifier",),
+    # the adapters import Flax / Equinox (optional extras) when called, never here
+    "gdperceptron.models.flax": ("from_flax",),
+    "gdperceptron.models.equinox": ("from_equinox",),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
@@ -302,6 +309,9 @@ __all__ = [
     "load_saved",
     "save_trajectory",
     "from_apply",
+    "from_equinox",
+    "from_flax",
+    "load_file",
     "ALGORITHMS",
     "ALGORITHM_NAMES",
     "Algorithm",
