@@ -28,7 +28,8 @@ import inspect
 import json
 import sqlite3
 import sys
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -253,9 +254,7 @@ def open_store(path: str | Path, *, recover: bool = False) -> sqlite3.Connection
                 )
             _move_aside(path)
             conn = _connect(path)
-        conn.execute("PRAGMA journal_mode=WAL")
-        if not _check_schema(conn, path):
-            _create(conn, path)
+        _retry_locked(lambda: _prepare(conn, path))
     except sqlite3.OperationalError as err:  # locked, read-only, I/O error, disk full
         conn.close()
         raise GDPerceptronError(
@@ -269,6 +268,28 @@ def open_store(path: str | Path, *, recover: bool = False) -> sqlite3.Connection
         conn.close()
         raise
     return conn
+
+
+def _prepare(conn: sqlite3.Connection, path: Path) -> None:
+    """WAL journal, then our schema (created when the file holds no table)."""
+    conn.execute("PRAGMA journal_mode=WAL")
+    if not _check_schema(conn, path):
+        _create(conn, path)
+
+
+def _retry_locked(step: Callable[[], None]) -> None:
+    """Run ``step``, again while SQLite says the database is locked, up to
+    :data:`BUSY_TIMEOUT_S`. Switching a fresh file to WAL takes an exclusive lock, and
+    SQLite answers a concurrent switch with "locked" at once instead of waiting."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _create(conn: sqlite3.Connection, path: Path) -> None:
