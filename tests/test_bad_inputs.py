@@ -377,8 +377,9 @@ def test_cli_option_tables_agree_with_the_run_configuration() -> None:
     from gdperceptron.cli import run as command
     from gdperceptron.engines import config
 
+    library = {**config.DATA_OPTIONS, "data file": config.FILE_DATA_OPTIONS}
     for name, applies in command.DATA_OPTIONS.items():
-        assert set(applies) == {k for k, v in config.DATA_OPTIONS.items() if name in v}, name
+        assert set(applies) == {k for k, v in library.items() if name in v}, name
     for name, applies in command.MODEL_OPTIONS.items():
         key = "train_second_layer" if name == "fixed_second_layer" else name
         assert set(applies) == {k for k, v in config.MODEL_OPTIONS.items() if key in v}, name

@@ -50,6 +50,34 @@ MAX_ELEMENTS = 2**28
 MAX_STEPS = 10**10
 
 
+def data_choice(text: str) -> str:
+    """A data set name, or the path of an existing data file (.npz, .npy, .csv, LibSVM)."""
+    import os
+
+    if text in DATA_NAMES:
+        return text
+    if os.path.isfile(text):
+        return text
+    if os.path.exists(text):
+        raise _fail(f"{text!r} is not a file")
+    raise _fail(
+        f"{text!r} is neither a data set ({', '.join(DATA_NAMES)}) nor an existing data file"
+    )
+
+
+def model_choice(text: str) -> str:
+    """A model name, or a factory ``path/to/file.py:factory`` / ``package.module:factory``."""
+    if text in MODEL_NAMES:
+        return text
+    where, sep, attr = text.rpartition(":")
+    if sep and where and attr.isidentifier():
+        return text
+    raise _fail(
+        f"{text!r} is neither a model ({', '.join(MODEL_NAMES)}) nor a factory given as "
+        "path/to/file.py:factory or package.module:factory"
+    )
+
+
 def _fail(problem: str) -> argparse.ArgumentTypeError:
     """argparse prefixes the message with ``argument --option:``."""
     return argparse.ArgumentTypeError(problem)
@@ -141,7 +169,7 @@ def nonempty() -> Callable[[str], str]:
 
 def given(args: argparse.Namespace, *names: str) -> list[str]:
     """The options among ``names`` (attribute names) that were given (not ``None``/False)."""
-    return [n for n in names if getattr(args, n, None) not in (None, False)]
+    return [n for n in names if not (getattr(args, n, None) is None or getattr(args, n) is False)]
 
 
 def flag(name: str) -> str:

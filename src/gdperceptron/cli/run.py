@@ -23,6 +23,7 @@ DATA_OPTIONS = {
     "margin": ("gaussian",),
     "classes": ("digits", *A.IMAGE_DATA),
     "data_dir": A.IMAGE_DATA,
+    "label_column": ("data file",),
 }
 MODEL_OPTIONS = {
     "width": ("two-layer", "mlp"),
@@ -60,8 +61,23 @@ def _strict_json(value: Any) -> Any:
 def add_config_arguments(p: argparse.ArgumentParser) -> None:
     """The options of a run configuration. Every default is ``None`` (the configuration's
     own default applies), so that options given where they do not apply can be refused."""
-    p.add_argument("--data", choices=A.DATA_NAMES, default=None, help="data set (minimal)")
-    p.add_argument("--model", choices=A.MODEL_NAMES, default=None, help="model (tied)")
+    p.add_argument(
+        "--data",
+        type=A.data_choice,
+        default=None,
+        metavar="NAME|FILE",
+        help=f"data set ({', '.join(A.DATA_NAMES)}; default minimal) or a data file "
+        "(.npz with X and y, X.npy beside y.npy, .csv with the label last, LibSVM)",
+    )
+    p.add_argument(
+        "--model",
+        type=A.model_choice,
+        default=None,
+        metavar="NAME|FACTORY",
+        help=f"model ({', '.join(A.MODEL_NAMES)}; default tied) or a factory "
+        "path/to/file.py:factory or package.module:factory whose factory(d) returns a "
+        "Model or (apply_fn, params)",
+    )
     p.add_argument("--algorithm", choices=A.ALGORITHM_NAMES, default=None, help="(gd)")
     p.add_argument(
         "--step",
@@ -96,6 +112,12 @@ def add_config_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="folder with MNIST/FashionMNIST/CIFAR-10",
     )
+    g.add_argument(
+        "--label-column",
+        type=A.integer(),
+        default=None,
+        help="data file (.csv): the label's column index (default: the last)",
+    )
     g = p.add_argument_group("model options")
     g.add_argument("--width", type=A.integer(1), default=None, help="hidden width (16)")
     g.add_argument("--activation", choices=A.ACTIVATION_NAMES, default=None, help="(relu)")
@@ -106,7 +128,14 @@ def add_config_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--init-scale", type=A.real(minimum=0.0), default=None, help="init scale")
 
 
+def _kind(chosen: str, names: tuple[str, ...], other: str) -> str:
+    """A data set / model name as given, or what stands for every file / factory."""
+    return chosen if chosen in names else other
+
+
 def _check_applicable(data: str, model: str, args: argparse.Namespace) -> None:
+    data = _kind(data, A.DATA_NAMES, "data file")
+    model = _kind(model, A.MODEL_NAMES, "model factory")
     for table, chosen, what in ((DATA_OPTIONS, data, "--data"), (MODEL_OPTIONS, model, "--model")):
         for name, applies in table.items():
             if A.given(args, name) and chosen not in applies:
@@ -127,6 +156,8 @@ def _check_sizes(data: str, model: str, fields: dict[str, Any]) -> None:
             f"{what}: the data would hold n*d = {n * d:.3g} numbers, more than "
             f"{A.MAX_ELEMENTS:.3g} (2 GiB of float64)"
         )
+    if model not in A.MODEL_NAMES:
+        return  # a factory's model: its size is the factory's
     width, depth = fields.get("width", 16), fields.get("depth", 3)
     params = {
         "linear": d,
@@ -165,6 +196,7 @@ def config_fields(args: argparse.Namespace) -> dict[str, Any]:
         "activation",
         "depth",
         "init_scale",
+        "label_column",
     ):
         if getattr(args, name) is not None:
             fields[name] = getattr(args, name)
@@ -201,35 +233,24 @@ def config_from_args(args: argparse.Namespace) -> Any:
 
 def _cmd(args: argparse.Namespace) -> int:
     fields = config_fields(args)  # checked before the heavy imports below
-    from tqdm import tqdm
 
+    from gdperceptron.cli.progress import RunProgress
     from gdperceptron.engines.config import RunConfig
     from gdperceptron.engines.runner import execute, summarize
 
     config = RunConfig(**fields).replace()
-    bar = None
-    if not args.json:
-        bar = tqdm(
-            total=config.max_iter,
-            desc="steps",
-            unit="it",
-            leave=False,
-            mininterval=0.5,
-            disable=None,
-        )
-
-    def progress(done: int, total: int, latest: dict | None = None) -> None:
-        bar.n = min(done, total)
-        bar.refresh()
-
+    progress = RunProgress(config.max_iter, quiet=args.quiet or args.json)
     try:
-        traj = execute(config, progress=progress if bar is not None else None)
+        traj = execute(config, progress=progress)
     finally:
         # close (and so erase) the bar on errors too, or a terminal shows the error
         # message glued to a stale progress bar
-        if bar is not None:
-            bar.close()
+        progress.close()
     out = summarize(config, traj)
+    if args.save is not None:
+        from gdperceptron.engines.saving import save_trajectory
+
+        out["saved"] = str(save_trajectory(traj, args.save, config=out["config"]))
     if args.json:
         print(json.dumps(_strict_json(out), allow_nan=False))
         return 0
@@ -246,6 +267,8 @@ def _cmd(args: argparse.Namespace) -> int:
     print(f"  stop reason: {out['stop_reason']}; steps taken: {out['n_steps']}")
     print(f"  final loss: {out['final_loss']:.6g}; final min margin: {out['final_min_margin']:.6g}")
     print(f"  run time: {out['elapsed_s']:.4f} s (compilation excluded)")
+    if "saved" in out:
+        print(f"  trajectory saved to {out['saved']}")
     return 0
 
 
@@ -259,4 +282,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_config_arguments(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--save",
+        metavar="PATH.npz",
+        type=A.nonempty(),
+        default=None,
+        help="write the trajectory (iterations, every metric, final params, config) to one "
+        ".npz file that numpy.load reads",
+    )
+    p.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress display (a bar on a terminal, a line every 10 s in a log)",
+    )
     p.set_defaults(func=_cmd)

@@ -197,10 +197,21 @@ def gaussian(n: int, d: int, margin: float = 0.1, *, seed: int) -> Dataset:
     then push every point away from the hyperplane so that ``y_i <u, x_i> >= margin``.
     The returned data are separated by ``u`` with margin at least ``margin``.
     """
-    if int(n) != n or n < 2 or int(d) != d or d < 1:
-        raise GDPerceptronError(f"gaussian data need integers n >= 2, d >= 1; got n={n}, d={d}")
+    for name, value, low in (("n", n, 2), ("d", d, 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer, float)):
+            raise GDPerceptronError(
+                f"gaussian data: {name} must be an integer >= {low}, got {value!r}"
+            )
+        if not np.isfinite(value) or int(value) != value or value < low:
+            raise GDPerceptronError(
+                f"gaussian data: {name} must be an integer >= {low}, got {value}"
+            )
+    if isinstance(margin, bool) or not isinstance(margin, (int, np.integer, float, np.floating)):
+        raise GDPerceptronError(f"margin must be a finite number >= 0, got {margin!r}")
     if not np.isfinite(margin) or margin < 0:
         raise GDPerceptronError(f"margin must be a finite number >= 0, got {margin}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise GDPerceptronError(f"seed must be an integer >= 0, got {seed!r}")
     rng = np.random.default_rng(seed)
     u = rng.standard_normal(d)
     u /= np.linalg.norm(u)
