@@ -261,3 +261,17 @@ def test_a_saved_trajectory_reads_back_with_numpy_alone(tmp_path) -> None:
         gp.save_trajectory(
             traj, tmp_path / "dir.npz" if (tmp_path / "dir.npz").mkdir() is None else tmp_path
         )
+
+
+def test_rebuilt_builtin_models_keep_their_compilation() -> None:
+    """A model rebuilt with the same options gets the same apply object, so the weakly held
+    compile cache keeps serving it after the first model is gone."""
+    data = gp.minimal_example(4)
+    first = gp.tied(4)
+    gp.run(first, data, "gd", 0.1, theta0=first.initial_params(0), max_iter=3)
+    n = compiled_count(first)
+    del first
+    gc.collect()
+    again = gp.tied(4)
+    assert compiled_count(again) == n >= 1
+    assert gp.tied(4).apply is again.apply and gp.tied(5).apply != again.apply

@@ -78,6 +78,17 @@ def model_choice(text: str) -> str:
     )
 
 
+def column(text: str) -> int | str:
+    """A column of a CSV file: an integer index (negative from the end) or a header name."""
+    stripped = text.strip()
+    if not stripped:
+        raise _fail("expected a column index or a header name, got an empty string")
+    try:
+        return int(stripped)
+    except ValueError:
+        return stripped
+
+
 def _fail(problem: str) -> argparse.ArgumentTypeError:
     """argparse prefixes the message with ``argument --option:``."""
     return argparse.ArgumentTypeError(problem)

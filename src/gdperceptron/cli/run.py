@@ -114,9 +114,9 @@ def add_config_arguments(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--label-column",
-        type=A.integer(),
+        type=A.column,
         default=None,
-        help="data file (.csv): the label's column index (default: the last)",
+        help="data file (.csv): the label's column, an index or a header name (default: the last)",
     )
     g = p.add_argument_group("model options")
     g.add_argument("--width", type=A.integer(1), default=None, help="hidden width (16)")

@@ -112,7 +112,7 @@ class RunConfig:
     margin: float | None = None
     classes: tuple[int, int] | None = None
     data_dir: str | None = None
-    label_column: int | None = None
+    label_column: int | str | None = None
     # model options
     width: int | None = None
     activation: str | None = None

@@ -334,8 +334,9 @@ def run(
         arrays, spec = (jnp.asarray(data.X, dtype=jnp.float64),), None
     X = arrays[0]
     names = METRICS if record_error else METRICS[:-1]
-    # chunk never longer than the run: a short run compiles (and allocates) a short loop
-    length = max(1, min(chunk, max_iter + 1))
+    # one compiled length for every budget: the loop itself stops at max_iter, so a short
+    # run executes only its own steps, and runs of other budgets share the compilation
+    length = chunk
     theta = jnp.asarray(flat0)
     t, solved_at = jnp.asarray(0), jnp.asarray(-1)
     t_max, every_j, g = jnp.asarray(max_iter), jnp.asarray(every), jnp.asarray(gamma)

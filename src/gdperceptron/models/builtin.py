@@ -17,6 +17,7 @@ Initialisation: every coordinate of a weight matrix with fan-in ``k`` is drawn f
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -174,6 +175,34 @@ class NetworkApply:
         return h @ u
 
 
+# The canonical instance of each apply object with a small payload: models rebuilt with the
+# same options (a reduced problem per run, a config built again) get the very same object,
+# so the run loop's compile cache, which holds its keys weakly, keeps serving them. Bounded;
+# an apply object holding a large involution (d above _INTERN_PAYLOAD) is never pinned.
+_INTERNED: OrderedDict[Any, Any] = OrderedDict()
+_INTERN_MAX = 64
+_INTERN_PAYLOAD = 100_000
+
+
+def _payload(apply: Any) -> int:
+    P = getattr(apply, "P", None)
+    if P is None:
+        return 0
+    return int((P.perm if P.perm is not None else P.matrix).size)
+
+
+def _interned(apply: Any) -> Any:
+    found = _INTERNED.get(apply)
+    if found is not None:
+        _INTERNED.move_to_end(apply)
+        return found
+    if _payload(apply) <= _INTERN_PAYLOAD:
+        _INTERNED[apply] = apply
+        while len(_INTERNED) > _INTERN_MAX:
+            _INTERNED.popitem(last=False)
+    return apply
+
+
 # ------------------------------------------------ heads: the model after its first layer
 
 
@@ -229,7 +258,9 @@ def linear(d: int) -> Model:
         return scale / np.sqrt(d) * np.random.default_rng(seed).standard_normal(d)
 
     layer = FirstLayer(0, 1, None, lambda k, _: linear(k), LinearHead())
-    return Model("linear", d, d, LinearApply(), init, 0.0, {}, degree=1, first_layer=layer)
+    return Model(
+        "linear", d, d, _interned(LinearApply()), init, 0.0, {}, degree=1, first_layer=layer
+    )
 
 
 def tied(d: int, P: Any = None) -> Model:
@@ -261,7 +292,7 @@ def tied(d: int, P: Any = None) -> Model:
         "tied",
         d,
         d + 2,
-        TiedApply(inv),
+        _interned(TiedApply(inv)),
         init,
         1.0,
         {"P": inv},
@@ -285,10 +316,12 @@ def _network(
     layers, when the activation is positively homogeneous (no biases anywhere)."""
     _activation(activation)
     sizes = [int(np.prod(s)) for s in shapes]
-    apply = NetworkApply(
-        tuple(tuple(s) for s in shapes),
-        activation,
-        None if fixed_u is None else tuple(float(v) for v in fixed_u),
+    apply = _interned(
+        NetworkApply(
+            tuple(tuple(s) for s in shapes),
+            activation,
+            None if fixed_u is None else tuple(float(v) for v in fixed_u),
+        )
     )
 
     def init(seed: int, scale: float) -> np.ndarray:
