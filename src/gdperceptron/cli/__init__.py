@@ -36,6 +36,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    from gdperceptron._jax import jax
+
+    # a process of its own: the command line computes in float64 throughout
+    jax.config.update("jax_enable_x64", True)
     try:
         return int(args.func(args) or 0)
     except GDPerceptronError as err:
