@@ -39,11 +39,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from gdperceptron._jax import jax, jnp
+from gdperceptron._jax import float64, jax, jnp
 from gdperceptron.data.synthetic import Dataset
-from gdperceptron.engines.trajectory import Trajectory, _structure_key
+from gdperceptron.engines.trajectory import Trajectory, _compiled_chunk
 from gdperceptron.errors import GDPerceptronError
-from gdperceptron.models.builtin import Model
+from gdperceptron.models.protocol import Model
 
 OUTCOMES = ("solved", "diverged", "stalled", "max_iter", "non_finite")
 DIVERGENCE_WINDOW = 20
@@ -68,24 +68,22 @@ class Outcome(NamedTuple):
     n_dead_groups: int | None
 
 
-_GRAD_CACHE: dict[tuple, Any] = {}
+def _grads_builder(apply_ref: Any) -> Any:
+    """``(theta, X, y) -> (m, G)`` with ``G[i] = grad m_i(theta)`` (a ``vmap`` of
+    ``grad``), the model function reached through a weak reference while traced."""
+
+    def grads(theta, X, y):
+        apply = apply_ref()
+
+        def margin(th, x, yi):
+            return yi * apply(th, x[None, :])[0]
+
+        return jax.vmap(jax.value_and_grad(margin), in_axes=(None, 0, 0))(theta, X, y)
+
+    return grads
 
 
-def _per_sample_grads(model: Model) -> Any:
-    """``(theta, X, y) -> (m, G)`` with ``G[i] = grad m_i(theta)``: one compilation per model
-    structure (the run loop's cache key)."""
-    key = _structure_key(model)
-    if key not in _GRAD_CACHE:
-        if len(_GRAD_CACHE) >= 64:
-            _GRAD_CACHE.pop(next(iter(_GRAD_CACHE)))
-
-        def margin(th, x, y):
-            return y * model.apply(th, x[None, :])[0]
-
-        _GRAD_CACHE[key] = jax.jit(jax.vmap(jax.value_and_grad(margin), in_axes=(None, 0, 0)))
-    return _GRAD_CACHE[key]
-
-
+@float64
 def margin_gradient_stats(
     model: Model, data: Dataset, theta: Any, *, batch: int = BATCH
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -93,12 +91,13 @@ def margin_gradient_stats(
     (shape ``(n,)``) and ``sum_i |d m_i / d theta_j|`` (shape ``(p,)``), from per-sample
     gradients computed ``batch`` samples at a time (memory ``O(batch p)``)."""
     theta = jnp.asarray(np.asarray(theta, dtype=np.float64))
-    grads = _per_sample_grads(model)
     ms, norms, col = [], [], np.zeros(model.n_params)
     for lo in range(0, data.n, batch):
-        m, G = grads(
-            theta, jnp.asarray(data.X[lo : lo + batch]), jnp.asarray(data.y[lo : lo + batch])
-        )
+        X = jnp.asarray(data.X[lo : lo + batch], dtype=jnp.float64)
+        y = jnp.asarray(data.y[lo : lo + batch], dtype=jnp.float64)
+        args = (theta, X, y)
+        key = ("margin-gradients", tuple((a.shape, str(a.dtype)) for a in args))
+        m, G = _compiled_chunk(model, key, args, _grads_builder)(*args)
         G = np.asarray(G)
         ms.append(np.asarray(m))
         norms.append(np.linalg.norm(G, axis=1))
@@ -148,6 +147,7 @@ def diverging(traj: Trajectory, window: int = DIVERGENCE_WINDOW) -> bool:
     )
 
 
+@float64
 def classify(
     model: Model,
     data: Dataset,

@@ -43,6 +43,7 @@ plain first step. Recorded metrics (iteration ``t`` is the state before step ``t
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import time
@@ -51,13 +52,13 @@ from typing import Any
 
 import numpy as np
 
-from gdperceptron._jax import jax, jnp
+from gdperceptron._jax import float64, jax, jnp
 from gdperceptron.data.synthetic import Dataset
 from gdperceptron.engines.algorithms import ALGORITHMS, Algorithm, check_step, get_algorithm
 from gdperceptron.engines.losses import logistic_weights
-from gdperceptron.engines.trajectory import Trajectory, _structure_key
+from gdperceptron.engines.trajectory import Trajectory, _check_int, _compiled_chunk
 from gdperceptron.errors import GDPerceptronError
-from gdperceptron.models.builtin import Model
+from gdperceptron.models.protocol import Model, split_params
 
 SCALED_METRICS = (
     "log_loss",
@@ -93,16 +94,24 @@ def _signed_exp(log_abs: jax.Array, sign: jax.Array) -> jax.Array:
     return jnp.where(sign == 0, 0.0, sign * jnp.exp(log_abs))
 
 
-def _build_chunk(model: Model, alg: Algorithm, degree: int, chunk: int, stop_when_solved: bool):
+def _chunk_builder(alg: Algorithm, degree: int, chunk: int, stop_when_solved: bool) -> Callable:
+    """``apply_ref -> run_chunk``: a ``lax.scan`` of ``chunk`` scaled steps (frozen after the
+    stop), the model function reached through a weak reference while it is traced."""
     k = float(degree)
+    return functools.partial(_build_chunk, alg=alg, k=k, chunk=chunk, stop=stop_when_solved)
+
+
+def _build_chunk(apply_ref: Callable, *, alg: Algorithm, k: float, chunk: int, stop: bool):
+    stop_when_solved = stop
 
     def body(carry, _, X, y, gamma):
+        apply = apply_ref()
         s, phi, t, solved_at, t_max = carry
         n = X.shape[0]
         zero = jnp.isneginf(s)  # theta = 0 exactly: evaluate the model at 0 itself
         s_eff = jnp.where(zero, 0.0, s)
         x = jnp.where(zero, 0.0, phi)
-        m, vjp = jax.vjp(lambda th: y * model.apply(th, X), x)
+        m, vjp = jax.vjp(lambda th: y * apply(th, X), x)
         sign = jnp.sign(m)
         log_abs = k * s_eff + jnp.log(jnp.abs(m))
         M = sign * jnp.exp(jnp.minimum(log_abs, CLIP))  # exact weights (module docstring)
@@ -152,23 +161,10 @@ def _build_chunk(model: Model, alg: Algorithm, degree: int, chunk: int, stop_whe
         )
         return (s, phi, t, solved_at), out
 
-    return jax.jit(run_chunk)
+    return run_chunk
 
 
-_CHUNK_CACHE: dict[tuple, Callable] = {}
-
-
-def _compiled_chunk(model: Model, alg: Algorithm, degree: int, chunk: int, stop: bool):
-    """One compilation per model structure, rule, degree and chunk; the step, data and
-    start are arguments, so every step of a sweep reuses it."""
-    key = (_structure_key(model), alg.name, degree, chunk, stop)
-    if key not in _CHUNK_CACHE:
-        if len(_CHUNK_CACHE) >= 64:
-            _CHUNK_CACHE.pop(next(iter(_CHUNK_CACHE)))
-        _CHUNK_CACHE[key] = _build_chunk(model, alg, degree, chunk, stop)
-    return _CHUNK_CACHE[key]
-
-
+@float64
 def check_degree(model: Model, data: Dataset, degree: Any, theta: np.ndarray) -> int:
     """Validate ``degree`` as an integer ``k >= 1`` and check ``m(2 theta) = 2^k m(theta)`` at
     ``theta`` (or, for ``theta = 0``, at a seeded random point) to ``1e-9`` relative, so that
@@ -189,19 +185,20 @@ def check_degree(model: Model, data: Dataset, degree: Any, theta: np.ndarray) ->
     return k
 
 
+@float64
 def run_scaled(
     model: Model,
     data: Dataset,
     algorithm: str | Algorithm,
     step: float,
     *,
-    theta0: Any,
+    theta0: Any = None,
     degree: int | None = None,
     max_iter: int = 10_000,
     stop_when_solved: bool = True,
     record_every: int | None = None,
     chunk: int = 256,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[..., None] | None = None,
 ) -> Trajectory:
     """Run a generalized perceptron exactly in the scaled representation
     ``theta = e^s phi`` (docs/theory/exact-simulation.md) and return its :class:`Trajectory`.
@@ -233,37 +230,42 @@ def run_scaled(
     from gdperceptron.engines.outcome import classify
 
     alg = get_algorithm(algorithm) if isinstance(algorithm, str) else algorithm
-    if alg.name not in ALGORITHMS or ALGORITHMS[alg.name] is not alg:
+    if not isinstance(alg, Algorithm) or ALGORITHMS.get(alg.name) is not alg:
         raise GDPerceptronError("custom algorithms are not supported by run_scaled()")
+    if not isinstance(model, Model) or not isinstance(data, Dataset):
+        raise GDPerceptronError("run_scaled needs a gdperceptron Model and Dataset")
     gamma = check_step(step)
-    if model.d != data.d:
+    if model.d is not None and model.d != data.d:
         raise GDPerceptronError(f"model expects d = {model.d} features, data have {data.d}")
-    if int(max_iter) != max_iter or max_iter < 0:
-        raise GDPerceptronError(f"max_iter must be an integer >= 0, got {max_iter}")
-    if record_every is not None and (int(record_every) != record_every or record_every < 1):
-        raise GDPerceptronError(f"record_every must be an integer >= 1, got {record_every}")
-    if int(chunk) != chunk or chunk < 1:
-        raise GDPerceptronError(f"chunk must be an integer >= 1, got {chunk}")
-    max_iter, chunk = int(max_iter), int(chunk)
-    theta0 = np.asarray(theta0, dtype=np.float64)
-    if theta0.shape != (model.n_params,):
-        raise GDPerceptronError(f"theta0 must have shape ({model.n_params},), got {theta0.shape}")
+    max_iter = _check_int(max_iter, "max_iter", 0)
+    if record_every is not None:
+        record_every = _check_int(record_every, "record_every", 1)
+    chunk = _check_int(chunk, "chunk", 1)
+    if theta0 is None:
+        if model.params is None:
+            raise GDPerceptronError("theta0 is required (the model has no given parameters)")
+        theta0 = model.params
+    theta0, structured = split_params(model, theta0)
     if not np.all(np.isfinite(theta0)):
         raise GDPerceptronError("theta0 contains non-finite values")
     if degree is None:
-        degree = getattr(model, "degree", None)
+        degree = model.degree
         if degree is None:
             raise GDPerceptronError("degree: the model declares no homogeneity degree; pass one")
     k = check_degree(model, data, degree, theta0)
-    every = int(record_every) if record_every is not None else max(1, math.ceil(max_iter / 20_000))
+    every = record_every if record_every is not None else max(1, math.ceil(max_iter / 20_000))
+    chunk = max(1, min(chunk, max_iter + 1))  # a short run compiles a short scan
 
     norm0 = float(np.linalg.norm(theta0))
     s = jnp.asarray(math.log(norm0) if norm0 > 0 else -math.inf)
     phi = jnp.asarray(theta0 / norm0 if norm0 > 0 else np.zeros_like(theta0))
     t, solved_at, t_max = jnp.asarray(0), jnp.asarray(-1), jnp.asarray(max_iter)
-    X, y, g = jnp.asarray(data.X), jnp.asarray(data.y), jnp.asarray(gamma)
-    fn = _compiled_chunk(model, alg, k, chunk, bool(stop_when_solved))
-    fn(s, phi, t, solved_at, t_max, X, y, g)  # compile (or hit the cache) before timing
+    X = jnp.asarray(data.X, dtype=jnp.float64)
+    y, g = jnp.asarray(data.y, dtype=jnp.float64), jnp.asarray(gamma)
+    args = (s, phi, t, solved_at, t_max, X, y, g)
+    key = ("scaled", alg.name, k, chunk, bool(stop_when_solved),
+           tuple((a.shape, str(a.dtype)) for a in args))  # fmt: skip
+    fn = _compiled_chunk(model, key, args, _chunk_builder(alg, k, chunk, bool(stop_when_solved)))
 
     iters, recs = [], []
     start = time.perf_counter()
@@ -279,12 +281,14 @@ def run_scaled(
         if stopped.any():
             break
         done += chunk
-        if progress is not None:
-            progress(done, max_iter)
+        if progress is not None and recs[-1].size:
+            progress(done, max_iter, dict(zip(SCALED_METRICS, recs[-1][-1].tolist(), strict=True)))
     elapsed = time.perf_counter() - start
+    iterations, table = np.concatenate(iters).astype(np.int64), np.concatenate(recs)
     if progress is not None:
-        progress(max_iter, max_iter)
-    iterations, table = np.concatenate(iters), np.concatenate(recs)
+        progress(
+            done + first_stop, max_iter, dict(zip(SCALED_METRICS, table[-1].tolist(), strict=True))
+        )
     _, uniq = np.unique(iterations, return_index=True)
     iterations, table = iterations[uniq], table[uniq]
     metrics = {name: table[:, j] for j, name in enumerate(SCALED_METRICS)}
@@ -293,7 +297,7 @@ def run_scaled(
     s_f, phi_f = float(s), np.asarray(phi)
     with np.errstate(over="ignore", invalid="ignore"):
         final = np.exp(s_f) * phi_f if math.isfinite(s_f) else np.zeros_like(phi_f)
-        m_dir = np.asarray(data.y * np.asarray(model.apply(jnp.asarray(phi_f), X)))
+        m_dir = np.asarray(y * model.apply(jnp.asarray(phi_f), X), dtype=np.float64)
         final_margins = np.where(m_dir == 0, 0.0, np.sign(m_dir) * np.exp(k * s_f) * np.abs(m_dir))
     solved = int(solved_at)
     traj = Trajectory(
@@ -302,7 +306,7 @@ def run_scaled(
         solved_iteration=solved if solved >= 0 else None,
         stop_reason="max_iter",
         n_steps=done + first_stop,
-        final_params=final,
+        final_params=model.structured(final) if structured else final,
         final_margins=final_margins,
         elapsed_s=elapsed,
         config={
@@ -321,6 +325,4 @@ def run_scaled(
         },
     )
     outcome = classify(model, data, traj, finite=bool(finite[first_stop]))
-    import dataclasses
-
     return dataclasses.replace(traj, stop_reason=outcome.name)
