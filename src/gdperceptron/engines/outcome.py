@@ -3,7 +3,7 @@
 Every run ends in exactly one class, tested in this order:
 
 1. ``non_finite``: the final state has no finite representation (a NaN or infinity in
-   ``theta`` or in the loss of the plain engine; a NaN in ``(s, phi)`` or ``s = +inf`` in the
+   ``theta``, its margins or its loss in the plain engine; a NaN in ``(s, phi)`` or ``s = +inf`` in the
    scaled engine, where every finite float64 run stays representable). Never ``solved``.
 2. ``solved``: the final iterate is finite and every margin is strictly positive (with
    ``stop_when_solved`` the run stops at the first such iterate).
@@ -116,7 +116,10 @@ def _final_point(traj: Trajectory) -> tuple[np.ndarray, bool]:
         return (phi if np.isfinite(s) else np.zeros_like(phi)), ok
     theta = np.asarray(traj.final_params, dtype=np.float64)
     loss = traj.metrics["loss"][-1] if "loss" in traj.metrics else 0.0
-    return theta, bool(np.all(np.isfinite(theta)) and np.isfinite(loss))
+    ok = (
+        np.all(np.isfinite(theta)) and np.isfinite(loss) and np.all(np.isfinite(traj.final_margins))
+    )
+    return theta, bool(ok) and traj.stop_reason != "non_finite"
 
 
 def diverging(traj: Trajectory, window: int = DIVERGENCE_WINDOW) -> bool:
