@@ -129,8 +129,12 @@ def _traj(log_mu: np.ndarray, loss: np.ndarray, scaled: bool, k: int = 2) -> Tra
     mm = -np.exp(log_mu)
     if scaled:  # split log|mu| = k s + log|min m(phi)| with |min m(phi)| = 0.5
         s = (log_mu - np.log(0.5)) / k
-        metrics = {"log_loss": np.log(loss), "log_param_norm": s,
-                   "min_normalized_margin": np.full(T, -0.5), "n_misclassified": np.ones(T, int)}  # fmt: skip
+        metrics = {
+            "log_loss": np.log(loss),
+            "log_param_norm": s,
+            "min_normalized_margin": np.full(T, -0.5),
+            "n_misclassified": np.ones(T, int),
+        }
         config = {"degree": k, "direction": np.ones(1), "log_norm": s[-1]}
     else:
         metrics = {"loss": loss, "min_margin": mm, "n_misclassified": np.ones(T, int)}

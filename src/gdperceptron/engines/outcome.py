@@ -3,8 +3,9 @@
 Every run ends in exactly one class, tested in this order:
 
 1. ``non_finite``: the final state has no finite representation (a NaN or infinity in
-   ``theta``, its margins or its loss in the plain engine; a NaN in ``(s, phi)`` or ``s = +inf`` in the
-   scaled engine, where every finite float64 run stays representable). Never ``solved``.
+   ``theta``, its margins or its loss in the plain engine; a NaN in ``(s, phi)`` or
+   ``s = +inf`` in the scaled engine, where every finite float64 run stays representable).
+   Never ``solved``.
 2. ``solved``: the final iterate is finite and every margin is strictly positive (with
    ``stop_when_solved`` the run stops at the first such iterate).
 3. ``stalled``: the set ``S = {i : m_i(theta) <= 0}`` of the final iterate is non-empty and
