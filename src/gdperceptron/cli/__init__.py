@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from gdperceptron.errors import GDPerceptronError
 
 COMMANDS = ("run", "complexity", "spectrum", "reproduce")
+COMMANDS += ("phase",)  # step-size phase diagrams (cli/phase.py)
 
 
 class _Parser(argparse.ArgumentParser):
