@@ -78,10 +78,12 @@ def step_grid(spec: str | Sequence[float]) -> np.ndarray:
 
 class Limit(NamedTuple):
     """The ``gamma -> inf`` limit: ``iterations`` to separate (``None``: not within
-    ``max_iter``, or no limit) and the hard ``rule`` it follows."""
+    ``max_iter``, or no limit), the hard ``rule`` it follows, and ``n_misclassified``, the
+    number of margins ``<= 0`` at ``t = 0, 1, ...`` until it stops."""
 
     iterations: int | None
     rule: str | None
+    n_misclassified: tuple[int, ...] = ()
 
 
 @float64
@@ -91,6 +93,7 @@ def step_limit(model: Model, data: Dataset, algorithm: str, theta0: Any, *, max_
     k = model.degree
     if k is None:
         return Limit(None, None)
+    max_iter = _check_int(max_iter, "max_iter", 0)
     alg = get_algorithm(algorithm)
     hard = get_algorithm(HARD_RULE[alg.name])
     X, y = jnp.asarray(data.X, dtype=jnp.float64), jnp.asarray(data.y, dtype=jnp.float64)
@@ -99,34 +102,35 @@ def step_limit(model: Model, data: Dataset, algorithm: str, theta0: Any, *, max_
     def margins(th):
         return y * model.apply(th, X)
 
+    rule = hard.name if k == 1 else "normalized-perceptron"
     m0, vjp0 = jax.vjp(margins, theta)
-    if bool(jnp.all(m0 > 0)):
-        return Limit(0, hard.name if k == 1 else "normalized-perceptron")
+    bad0 = int(jnp.sum(m0 <= 0))
+    if bad0 == 0 or max_iter == 0:
+        return Limit(0 if bad0 == 0 else None, rule, (bad0,))
     w0 = alg.weights(m0)
     first = alg.step_size(m0, w0, 1.0) * vjp0(w0)[0]
 
     @jax.jit
     def loop(theta1):
         def cond(state):
-            th, t, solved = state
-            return ~solved & (t < max_iter)
+            t, bad = state[1], state[2]
+            return (bad[t] > 0) & (t < max_iter)
 
         def body(state):
-            th, t, _ = state
+            th, t, bad = state
             m, vjp = jax.vjp(margins, th)
             h = hard_weights(m)
             g = vjp(h)[0]
-            if k == 1:
-                new = th + hard.step_size(m, h, 1.0) * g
-            else:
-                new = g / jnp.linalg.norm(g)
-            return new, t + 1, jnp.all(margins(new) > 0)
+            new = th + hard.step_size(m, h, 1.0) * g if k == 1 else g / jnp.linalg.norm(g)
+            return new, t + 1, bad.at[t + 1].set(jnp.sum(margins(new) <= 0))
 
-        return jax.lax.while_loop(cond, body, (theta1, 1, jnp.all(margins(theta1) > 0)))
+        bad = jnp.zeros(max_iter + 1, dtype=jnp.int64).at[0].set(bad0)
+        bad = bad.at[1].set(jnp.sum(margins(theta1) <= 0))
+        return jax.lax.while_loop(cond, body, (theta1, 1, bad))
 
-    _, t, solved = loop(first)
-    rule = hard.name if k == 1 else "normalized-perceptron"
-    return Limit(int(t) if bool(solved) else None, rule)
+    _, t, bad = loop(first)
+    t, bad = int(t), np.asarray(bad)[: int(t) + 1]
+    return Limit(t if bad[-1] == 0 else None, rule, tuple(int(b) for b in bad))
 
 
 class PhaseDiagram(NamedTuple):
@@ -147,8 +151,9 @@ class PhaseDiagram(NamedTuple):
     config: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the lists, ``limit`` as ``{"iterations", "rule"}``, the config."""
         out = self._asdict()
-        out["limit"] = self.limit._asdict()
+        out["limit"] = {"iterations": self.limit.iterations, "rule": self.limit.rule}
         return out
 
 

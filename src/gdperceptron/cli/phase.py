@@ -101,7 +101,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("phase", help="outcome, iterations and tau over a step grid")
     add_config_arguments(p)
     p.add_argument("--steps", default="1e-3:1e3:25",
-                   help="log grid lo:hi:count, a quarter decade or finer (1e-3:1e3:25)")  # fmt: skip
+                   help="log grid lo:hi:count, a quarter decade or finer")  # fmt: skip
     p.add_argument("--refine", type=int, default=6, help="bisections at the boundary (6)")
     p.add_argument("--out", default="phase", help="folder for phase.json and phase.png")
     p.add_argument("--plot", nargs="+", metavar="JSON", help="draw saved diagrams only")
