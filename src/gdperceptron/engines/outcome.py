@@ -86,21 +86,29 @@ def _grads_builder(apply_ref: Any) -> Any:
 
 @float64
 def margin_gradient_stats(
-    model: Model, data: Dataset, theta: Any, *, batch: int = BATCH
+    model: Model, data: Dataset, theta: Any, *, rows: Any = None, batch: int = BATCH
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Margins ``m_i`` (shape ``(n,)``), per-sample gradient norms ``||grad m_i(theta)||``
-    (shape ``(n,)``) and ``sum_i |d m_i / d theta_j|`` (shape ``(p,)``), from per-sample
-    gradients computed ``batch`` samples at a time (memory ``O(batch p)``)."""
+    """For the samples ``rows`` (default all; ``r`` of them): margins ``m_i`` (shape
+    ``(r,)``), per-sample gradient norms ``||grad m_i(theta)||`` (shape ``(r,)``) and
+    ``sum_i |d m_i / d theta_j|`` over them (shape ``(p,)``), from per-sample gradients
+    computed ``batch`` samples at a time (memory ``O(batch p)``; every batch has the same
+    shape, the last one padded, so one compilation serves them all)."""
     theta = jnp.asarray(np.asarray(theta, dtype=np.float64))
+    idx = np.arange(data.n) if rows is None else np.asarray(rows, dtype=np.int64).ravel()
     ms, norms, col = [], [], np.zeros(model.n_params)
-    for lo in range(0, data.n, batch):
-        X = jnp.asarray(data.X[lo : lo + batch], dtype=jnp.float64)
-        y = jnp.asarray(data.y[lo : lo + batch], dtype=jnp.float64)
+    if idx.size == 0:
+        return np.zeros(0), np.zeros(0), col
+    size = min(int(batch), idx.size)
+    for lo in range(0, idx.size, size):
+        part = idx[lo : lo + size]
+        take = np.concatenate([part, np.full(size - part.size, part[0])])
+        X = jnp.asarray(data.X[take], dtype=jnp.float64)
+        y = jnp.asarray(data.y[take], dtype=jnp.float64)
         args = (theta, X, y)
         key = ("margin-gradients", tuple((a.shape, str(a.dtype)) for a in args))
         m, G = _compiled_chunk(model, key, args, _grads_builder)(*args)
-        G = np.asarray(G)
-        ms.append(np.asarray(m))
+        G = np.asarray(G)[: part.size]
+        ms.append(np.asarray(m)[: part.size])
         norms.append(np.linalg.norm(G, axis=1))
         col += np.abs(G).sum(axis=0)
     return np.concatenate(ms), np.concatenate(norms), col
@@ -160,6 +168,7 @@ def classify(
     finite: bool | None = None,
     window: int = DIVERGENCE_WINDOW,
     groups: Sequence[Any] | None = None,
+    counts: bool = True,
     batch: int = BATCH,
 ) -> Outcome:
     """The :class:`Outcome` of a run (criteria in the module docstring).
@@ -170,6 +179,9 @@ def classify(
         finite: whether the final state is finite; default: read from ``traj``.
         window: steps of the ``diverged`` criterion.
         groups: optional index arrays into ``theta`` (e.g. one per hidden unit).
+        counts: compute every count; with ``False`` only the class is exact (the
+            gradients of the samples with margin ``<= 0`` are all it needs), the counts
+            other than ``n_nonpositive`` are then those of these samples only.
         batch: samples per per-sample-gradient batch.
 
     Example:
@@ -185,8 +197,13 @@ def classify(
         ok = ok and finite
     if not ok:
         return Outcome("non_finite", 0, 0, 0, None)
-    _, gnorm, col = margin_gradient_stats(model, data, point, batch=batch)
     bad = np.asarray(traj.final_margins) <= 0  # the run loop's own margins
+    if not counts and not bad.any():
+        return Outcome("solved", 0, 0, 0, None)
+    rows = None if counts else np.flatnonzero(bad)
+    _, gnorm_rows, col = margin_gradient_stats(model, data, point, rows=rows, batch=batch)
+    gnorm = np.full(data.n, np.inf)
+    gnorm[np.arange(data.n) if rows is None else rows] = gnorm_rows
     stuck = bad & (gnorm == 0)
     dead = col == 0
     n_groups = None

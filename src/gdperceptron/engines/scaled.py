@@ -324,5 +324,5 @@ def run_scaled(
             "direction": phi_f,
         },
     )
-    outcome = classify(model, data, traj, finite=bool(finite[first_stop]))
+    outcome = classify(model, data, traj, finite=bool(finite[first_stop]), counts=False)
     return dataclasses.replace(traj, stop_reason=outcome.name)
