@@ -209,9 +209,25 @@ def tied(d: int, P: Any = None) -> Model:
     def init(seed: int, scale: float) -> np.ndarray:
         return scale / np.sqrt(d) * np.random.default_rng(seed).standard_normal(d + 2)
 
+    def margin_matrix(a: np.ndarray) -> np.ndarray:
+        # A(a) = [[0, 0, a^T], [0, 0, (P a)^T], [a, P a, 0]]: m = 1/2 theta^T A(y x) theta
+        A = np.zeros((d + 2, d + 2))
+        A[0, 2:] = A[2:, 0] = a
+        A[1, 2:] = A[2:, 1] = inv.apply_rows(a)
+        return A
+
     layer = FirstLayer(offset=2, rows=1, involution=inv, rebuild=lambda k, Pk: tied(k, Pk))
     return Model(
-        "tied", d, d + 2, TiedApply(inv), init, 1.0, {"P": inv}, degree=2, first_layer=layer
+        "tied",
+        d,
+        d + 2,
+        TiedApply(inv),
+        init,
+        1.0,
+        {"P": inv},
+        degree=2,
+        first_layer=layer,
+        margin_matrix=margin_matrix,
     )
 
 

@@ -72,6 +72,8 @@ class Model:
         unravel: ``theta (p,) -> params`` in the user's pytree structure, or ``None``.
         params: the flat parameters the model was built from (:func:`from_apply`), or
             ``None``.
+        margin_matrix: ``a (d,) -> A (p, p)`` when every margin is a quadratic form
+            ``m = 1/2 theta^T A(y x) theta`` (docs/theory/reduction.md), else ``None``.
     """
 
     name: str
@@ -85,6 +87,7 @@ class Model:
     first_layer: FirstLayer | None = None
     unravel: Callable[[Any], Any] | None = None
     params: np.ndarray | None = None
+    margin_matrix: Callable[[np.ndarray], np.ndarray] | None = None
 
     def margins(self, theta: jax.Array, X: jax.Array, y: jax.Array) -> jax.Array:
         """``m_i = y_i f(x_i; theta)``, shape ``(n,)`` (docs/theory/setting.md)."""
