@@ -21,7 +21,7 @@ from gdperceptron import (
     two_layer,
 )
 from gdperceptron._jax import jnp
-from gdperceptron.engines.scaled import log_per_sample_loss, run_scaled
+from gdperceptron.engines.scaled import log_per_sample_loss, run_scaled, run_scaled_problem
 
 RTOL = 1e-12
 PLAIN = ("loss", "min_margin", "n_misclassified", "grad_norm", "param_norm")
@@ -126,22 +126,27 @@ def test_scaled_is_finite_where_plain_overflows() -> None:
 
 def test_scaled_runs_on_a_reduced_problem() -> None:
     # The minimal example at d = 200 written in k = 3 coordinates: the scaled run of the
-    # reduced problem has the plain full run's loss, margins and misclassified counts.
+    # reduced problem has the plain full run's loss, margins, misclassified counts and (with
+    # the constant orthogonal remainder put back) parameter norms.
     d = 200
     model, data = tied(d), minimal_example(d)
     theta0 = model.initial_params(0)
     step = 1.0 / np.sqrt(9.0 + 2 * (d - 2))
     rp = reduce_problem(model, data, theta0)
-    assert rp.k == 3
+    assert rp.k == 3 and rp.perp_norm > 0
     kw = {"max_iter": 3000, "record_every": 1}
     full = run(model, data, "gd", step, theta0=theta0, **kw)
-    scaled = run_scaled(rp.model, rp.data, "gd", step, theta0=rp.theta0, degree=2, **kw)
+    scaled = run_scaled_problem(rp, "gd", step, **kw)
     assert full.stop_reason == "solved" and scaled.stop_reason == "solved"
     assert scaled.solved_iteration == full.solved_iteration
-    for name in ("loss", "grad_norm", "n_misclassified"):
+    assert scaled.config["k"] == 3 and scaled.config["d"] == d
+    for name in ("loss", "grad_norm", "n_misclassified", "param_norm"):
         np.testing.assert_allclose(scaled[name], full[name], rtol=1e-9, err_msg=name)
     np.testing.assert_allclose(scaled["min_margin"], full["min_margin"], rtol=1e-9,
                                atol=1e-9 * np.max(np.abs(full["min_margin"])))  # fmt: skip
+    mnm = full["min_margin"] / full["param_norm"] ** 2
+    np.testing.assert_allclose(scaled["min_normalized_margin"], mnm, rtol=1e-9,
+                               atol=1e-9 * np.max(np.abs(mnm)))  # fmt: skip
 
 
 def test_log_per_sample_loss_against_direct_formulas() -> None:

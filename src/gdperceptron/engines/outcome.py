@@ -114,7 +114,7 @@ def margin_gradient_stats(
     return np.concatenate(ms), np.concatenate(norms), col
 
 
-def _final_point(traj: Trajectory) -> tuple[np.ndarray, bool]:
+def _final_point(traj: Trajectory, params: Any = None) -> tuple[np.ndarray, bool]:
     """The final iterate up to a positive scale (``phi`` for the scaled engine: margins'
     signs and zero gradients are scale-invariant for homogeneous models) and whether the
     final state is finite."""
@@ -123,7 +123,7 @@ def _final_point(traj: Trajectory) -> tuple[np.ndarray, bool]:
         s = float(traj.config["log_norm"])
         ok = bool(np.all(np.isfinite(phi))) and not np.isnan(s) and s < np.inf
         return (phi if np.isfinite(s) else np.zeros_like(phi)), ok
-    theta = np.asarray(traj.final_params, dtype=np.float64)
+    theta = np.asarray(traj.final_params if params is None else params, dtype=np.float64)
     loss = traj.metrics["loss"][-1] if "loss" in traj.metrics else 0.0
     ok = (
         np.all(np.isfinite(theta)) and np.isfinite(loss) and np.all(np.isfinite(traj.final_margins))
@@ -169,6 +169,7 @@ def classify(
     window: int = DIVERGENCE_WINDOW,
     groups: Sequence[Any] | None = None,
     counts: bool = True,
+    params: Any = None,
     batch: int = BATCH,
 ) -> Outcome:
     """The :class:`Outcome` of a run (criteria in the module docstring).
@@ -182,6 +183,8 @@ def classify(
         counts: compute every count; with ``False`` only the class is exact (the
             gradients of the samples with margin ``<= 0`` are all it needs), the counts
             other than ``n_nonpositive`` are then those of these samples only.
+        params: the final flat parameters, shape ``(p,)`` (default ``traj.final_params``;
+            give them for a run started from a pytree).
         batch: samples per per-sample-gradient batch.
 
     Example:
@@ -192,7 +195,7 @@ def classify(
         >>> classify(linear(2), data, traj).name
         'solved'
     """
-    point, ok = _final_point(traj)
+    point, ok = _final_point(traj, params)
     if finite is not None:
         ok = ok and finite
     if not ok:

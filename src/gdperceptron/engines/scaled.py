@@ -326,3 +326,31 @@ def run_scaled(
     )
     outcome = classify(model, data, traj, finite=bool(finite[first_stop]), counts=False)
     return dataclasses.replace(traj, stop_reason=outcome.name)
+
+
+def run_scaled_problem(problem: Any, algorithm: str, step: float, **kwargs: Any) -> Trajectory:
+    """:func:`run_scaled` on a :class:`~gdperceptron.engines.reduced.ReducedProblem` (the
+    reduced model is as homogeneous as the full one: its margins depend on the reduced
+    parameters alone), expressed in the full problem's terms like
+    :func:`~gdperceptron.engines.reduced.run_reduced_problem`: with ``theta_perp`` the
+    constant remainder, ``||theta||^2 = e^(2s) + ||theta_perp||^2``, so ``log_param_norm``
+    becomes ``logaddexp(2 s, 2 log ||theta_perp||) / 2``, ``param_norm`` its exponential and
+    ``min_normalized_margin`` is rescaled by ``(e^s / ||theta||)^k``; ``config`` gets
+    ``engine="scaled"``, ``k``, the full ``d`` and ``params="reduced"`` (``final_params``
+    and ``direction`` stay in reduced coordinates)."""
+    traj = run_scaled(problem.model, problem.data, algorithm, step, theta0=problem.theta0,
+                      **kwargs)  # fmt: skip
+    metrics = dict(traj.metrics)
+    s = metrics["log_param_norm"]
+    with np.errstate(divide="ignore"):
+        log_perp = np.log(problem.perp_norm)
+        s_full = 0.5 * np.logaddexp(2.0 * s, 2.0 * log_perp)
+        k = traj.config["degree"]
+        metrics["min_normalized_margin"] = metrics["min_normalized_margin"] * np.exp(
+            k * np.where(np.isneginf(s), 0.0, s - s_full)
+        )
+    metrics["log_param_norm"] = s_full
+    with np.errstate(over="ignore"):
+        metrics["param_norm"] = np.exp(s_full)
+    config = {**traj.config, "d": problem.full_model.d, "k": problem.k, "params": "reduced"}
+    return dataclasses.replace(traj, metrics=metrics, config=config)
