@@ -67,7 +67,8 @@ def test_every_entry_equals_gdperceptron_run(diagram, capsys) -> None:
 
 def test_cli_json_figure_and_replot(diagram, tmp_path, capsys) -> None:
     args = ["phase", "--data", "minimal", "--model", "tied", "--d", "20", "--max-iter",
-            "1000", "--steps", GRID, "--refine", "3", "--out", str(tmp_path), "--json"]  # fmt: skip
+            "1000", "--steps", GRID, "--refine", "3", "--out", str(tmp_path), "--json",
+            "--sharpness-every", "250"]  # fmt: skip
     assert main(args) == 0
     out = json.loads(capsys.readouterr().out)
     pd = diagram
@@ -75,6 +76,10 @@ def test_cli_json_figure_and_replot(diagram, tmp_path, capsys) -> None:
     assert out["iterations"] == pd.iterations and out["tau"] == pd.tau
     assert (tmp_path / "phase.png").stat().st_size > 0
     assert json.loads((tmp_path / "phase.json").read_text()) == out
+    paths = json.loads((tmp_path / "sharpness.json").read_text())
+    assert 1 <= len(paths) <= 4 and (tmp_path / "sharpness.png").stat().st_size > 0
+    for p in paths:  # runs that stay finite, recorded at t = 0, 250, ..., 1000
+        assert p["iterations"] == [0, 250, 500, 750, 1000] and p["edge"] == 2 / p["step"]
     assert main(["phase", "--plot", str(tmp_path / "phase.json"), str(tmp_path / "phase.json"),
                  "--out", str(tmp_path / "both")]) == 0  # fmt: skip
     assert (tmp_path / "both" / "phase.png").stat().st_size > 0

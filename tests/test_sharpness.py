@@ -19,7 +19,7 @@ from gdperceptron import (
     two_layer,
 )
 from gdperceptron._jax import jax, jnp
-from gdperceptron.analysis.sharpness import sharpness, sharpness_along
+from gdperceptron.analysis.sharpness import sharpness, sharpness_along, sharpness_paths
 
 
 def dense_top(model, data, theta) -> float:
@@ -77,3 +77,14 @@ def test_bad_input() -> None:
         sharpness(linear(3), data, np.array([np.nan, 0.0, 0.0]))
     with pytest.raises(GDPerceptronError, match="theta"):
         sharpness(linear(3), data, np.zeros(4))
+
+
+def test_sharpness_paths_leave_out_runs_that_overflow() -> None:
+    # the tied model on the minimal example: step 0.1 separates, step 100 overflows
+    model, data = tied(20), minimal_example(20)
+    th = model.initial_params(0)
+    paths = sharpness_paths(model, data, "gd", [0.1, 100.0], theta0=th, max_iter=400, every=100)
+    assert [p.step for p in paths] == [0.1]
+    one = sharpness_along(model, data, "gd", 0.1, theta0=th, max_iter=400, every=100)
+    np.testing.assert_array_equal(paths[0].sharpness, one.sharpness)
+    assert paths[0].sharpness[0] == pytest.approx(dense_top(model, data, th), rel=1e-8)

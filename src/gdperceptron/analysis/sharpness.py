@@ -84,6 +84,11 @@ class SharpnessPath(NamedTuple):
     step: float
     edge: float
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready lists and numbers."""
+        return {"iterations": self.iterations.tolist(), "sharpness": self.sharpness.tolist(),
+                "step": self.step, "edge": self.edge}  # fmt: skip
+
 
 @float64
 def sharpness_along(
@@ -109,3 +114,27 @@ def sharpness_along(
     hvp = _hvp(model, data)
     values = [_top_eigenvalue(hvp, jnp.asarray(th), th.size, int(seed), 0.0) for th in params]
     return SharpnessPath(its, np.asarray(values), float(step), 2.0 / float(step))
+
+
+def sharpness_paths(
+    model: Model,
+    data: Dataset,
+    algorithm: str,
+    steps: Any,
+    *,
+    theta0: Any,
+    max_iter: int,
+    every: int,
+    seed: int = 0,
+) -> list[SharpnessPath]:
+    """:func:`sharpness_along` at each of ``steps`` from the same start; a step whose run
+    leaves the float64 range before ``max_iter`` is left out (its sharpness is not finite)."""
+    out = []
+    for step in steps:
+        try:
+            out.append(sharpness_along(model, data, algorithm, float(step), theta0=theta0,
+                                       max_iter=max_iter, every=every, seed=seed))  # fmt: skip
+        except GDPerceptronError as err:
+            if "float64 range" not in str(err):
+                raise
+    return out

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gdperceptron.analysis.phase import phase_diagram
+from gdperceptron.analysis.sharpness import sharpness_paths
 from gdperceptron.cli.run import _strict_json, add_config_arguments, config_from_args
 from gdperceptron.errors import GDPerceptronError
 
@@ -65,6 +66,43 @@ def draw(diagrams: list[dict[str, Any]], out_dir: str | Path, stem: str = "phase
     return save_figure(fig, out_dir, stem)
 
 
+def draw_sharpness(paths: list[dict[str, Any]], out_dir: str | Path) -> str:
+    """Sharpness along each saved run against its edge of stability ``2 / gamma``."""
+    from gdperceptron.experiments.figures import new_figure, save_figure
+
+    fig, axes = new_figure(1, 1, width=5.0, height=3.6)
+    ax = axes[0][0]
+    for k, p in enumerate(paths):
+        color = f"C{k}"
+        ax.plot(p["iterations"], p["sharpness"], "-", color=color, label=f"gamma = {p['step']:.3g}")
+        ax.axhline(p["edge"], ls="--", lw=1, color=color)
+    ax.set_yscale("log")
+    ax.set_xlabel("iteration t")
+    ax.set_ylabel("sharpness (top Hessian eigenvalue)")
+    ax.set_title("sharpness; dashed: 2 / gamma")
+    ax.legend(fontsize=7)
+    return save_figure(fig, out_dir, "sharpness")
+
+
+def _sharpness(args: argparse.Namespace, config: Any, pd: Any, out: Path) -> None:
+    """Sharpness every ``--sharpness-every`` iterations at up to four grid steps spread in
+    ``log gamma``; ``sharpness.json`` and ``sharpness.png`` in ``out``."""
+    import numpy as np
+
+    from gdperceptron.engines.config import build
+
+    problem = build(config)
+    grid = [s for s, r in zip(pd.steps, pd.refined, strict=True) if not r]
+    picks = sorted({grid[int(j)] for j in np.linspace(0, len(grid) - 1, min(4, len(grid)))})
+    paths = sharpness_paths(problem.model, problem.data, config.algorithm, picks,
+                            theta0=problem.theta0, max_iter=config.max_iter,
+                            every=args.sharpness_every, seed=config.seed)  # fmt: skip
+    result = [p.to_dict() for p in paths]
+    (out / "sharpness.json").write_text(json.dumps(_strict_json(result), allow_nan=False))
+    if result:
+        draw_sharpness(result, out)
+
+
 def _cmd(args: argparse.Namespace) -> int:
     if args.plot:
         stem = draw([_load(p) for p in args.plot], args.out)
@@ -84,6 +122,8 @@ def _cmd(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "phase.json").write_text(json.dumps(result, allow_nan=False, indent=1))
     draw([result], out)
+    if args.sharpness_every is not None:
+        _sharpness(args, config, pd, out)
     if args.json:
         print(json.dumps(result, allow_nan=False))
         return 0
@@ -105,6 +145,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--refine", type=int, default=6, help="bisections at the boundary (6)")
     p.add_argument("--out", default="phase", help="folder for phase.json and phase.png")
     p.add_argument("--plot", nargs="+", metavar="JSON", help="draw saved diagrams only")
+    p.add_argument("--sharpness-every", type=int, default=None, metavar="K",
+                   help="record the sharpness every K iterations at four grid steps")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--quiet", action="store_true", help="no per-step progress lines")
     p.set_defaults(func=_cmd)
