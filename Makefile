@@ -2,13 +2,13 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-# One environment for both commands: the package, the test tools and the Ray extra
-# (the tests compare the Ray executor with the local one).
-EXTRAS ?= test,ray
+# One environment for every command: the package, the test tools, the Ray extra (the tests
+# compare the Ray executor with the local one) and the docs tools (the tests build the docs).
+EXTRAS ?= test,ray,docs
 comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
-.PHONY: reproduce test lint install clean quick
+.PHONY: reproduce test lint install clean quick docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ quick: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The documentation site, offline, into site/ (open site/index.html); warnings are errors.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict --site-dir site
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
