@@ -43,8 +43,8 @@ def numpy_linear_gd(A: np.ndarray, gamma: float, T: int) -> list[np.ndarray]:
 STEP, T = 100.0, 600
 
 
-def loop_tau(loss: list[float]) -> tuple[int | None, int]:
-    tau, count = None, 0
+def loop_tau(loss: list[float]) -> tuple[int, int]:
+    tau, count = 0, 0
     for t in range(1, len(loss)):
         if loss[t] > loss[t - 1]:
             tau, count = t, count + 1
@@ -97,7 +97,7 @@ def test_separated_for_good_on_hand_made_curves() -> None:
     assert separated_for_good(traj([0, 2])) is None
     falling = Trajectory(np.arange(3), {"loss": np.array([2.0, 1.0, 0.5])}, None, "solved", 2,
                          np.zeros(1), np.zeros(1), 0.0)  # fmt: skip
-    assert loss_increases(falling) == (None, 0)
+    assert loss_increases(falling) == (0, 0)
 
 
 def test_normalized_margin_and_rate_constant(large_step_run) -> None:

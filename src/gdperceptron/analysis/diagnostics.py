@@ -5,7 +5,8 @@ From a saved :class:`~gdperceptron.engines.trajectory.Trajectory` (recorded at e
 iteration for the exact values; otherwise over the recorded iterations):
 
 - ``tau``: the last iteration ``t`` with ``F(theta_t) > F(theta_{t-1})`` (end of the
-  oscillating phase), and the number of such increases (:func:`loss_increases`);
+  oscillating phase; 0 when there is none), and the number of such increases
+  (:func:`loss_increases`);
 - the first iteration after which the data stay separated for good
   (:func:`separated_for_good`);
 - the normalized margin ``min_i m_i(theta_t) / ||theta_t||^k`` (:func:`normalized_margins`);
@@ -42,10 +43,11 @@ def _loss_curve(traj: Trajectory) -> np.ndarray:
     return np.asarray(traj.metrics["log_loss" if "log_loss" in traj.metrics else "loss"])
 
 
-def loss_increases(traj: Trajectory) -> tuple[int | None, int]:
-    """``(tau, count)``: ``tau`` the last recorded iteration ``t`` whose loss exceeds the
-    loss at the previous recorded iteration (``None`` when the loss never increases), and
-    ``count`` the number of such iterations. A non-finite loss after a finite one counts as
+def loss_increases(traj: Trajectory) -> tuple[int, int]:
+    """``(tau, count)``: ``tau = max{t >= 1 : F(theta_t) > F(theta_{t-1})}`` over the
+    recorded iterations, the last one whose loss exceeds the loss at the previous recorded
+    iteration (``tau = 0`` when the loss never increases), and ``count`` the number of such
+    iterations. A non-finite loss after a finite one counts as
     an increase (``inf > F``); NaN never does.
 
     Example:
@@ -60,7 +62,7 @@ def loss_increases(traj: Trajectory) -> tuple[int | None, int]:
     with np.errstate(invalid="ignore"):
         up = np.flatnonzero(loss[1:] > loss[:-1]) + 1
     if up.size == 0:
-        return None, 0
+        return 0, 0
     return int(traj.iterations[up[-1]]), int(up.size)
 
 

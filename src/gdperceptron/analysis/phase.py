@@ -136,14 +136,14 @@ def step_limit(model: Model, data: Dataset, algorithm: str, theta0: Any, *, max_
 class PhaseDiagram(NamedTuple):
     """Per step (equal-length lists, steps ascending): ``steps``, ``outcome`` (the run's
     ``stop_reason``), ``iterations`` (to separate, ``None`` where not solved), ``tau``
-    (last loss increase, ``None`` if none), ``increases`` (their number), ``engine`` and
+    (last loss increase, 0 if none), ``increases`` (their number), ``engine`` and
     ``refined`` (added by bisection); ``limit`` (:class:`Limit`) and the ``config``
     (resolved, step excluded)."""
 
     steps: list[float]
     outcome: list[str]
     iterations: list[int | None]
-    tau: list[int | None]
+    tau: list[int]
     increases: list[int]
     engine: list[str]
     refined: list[bool]

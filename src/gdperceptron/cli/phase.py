@@ -45,7 +45,7 @@ def draw(diagrams: list[dict[str, Any]], out_dir: str | Path, stem: str = "phase
         ok = [j for j, it in enumerate(its) if it is not None]
         ax.plot([steps[j] for j in ok], [max(its[j], 1) for j in ok], "o-", ms=4,
                 label="iterations to separate")  # fmt: skip
-        tj = [j for j, t in enumerate(tau) if t is not None]
+        tj = [j for j, t in enumerate(tau) if t]  # tau = 0: the loss never increases
         ax.plot([steps[j] for j in tj], [max(tau[j], 1) for j in tj], "o", mfc="none", ms=5,
                 label="tau (last loss increase)")  # fmt: skip
         for name, marker in MARKERS.items():

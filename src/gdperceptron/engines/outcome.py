@@ -175,7 +175,8 @@ def classify(
     """The :class:`Outcome` of a run (criteria in the module docstring).
 
     Args:
-        model, data: the run's model and data (reduced ones for a reduced run).
+        model: the run's model (the reduced one for a reduced run).
+        data: the run's data (reduced likewise).
         traj: its trajectory (plain or scaled engine).
         finite: whether the final state is finite; default: read from ``traj``.
         window: steps of the ``diverged`` criterion.

@@ -215,7 +215,11 @@ def run_scaled(
         step: ``gamma > 0``.
         theta0: initial parameters, shape ``(model.n_params,)``; 0 is allowed.
         degree: ``k``; default ``model.degree`` where the model declares one.
-        max_iter, stop_when_solved, record_every, chunk, progress: as for ``run``.
+        max_iter: largest number of steps.
+        stop_when_solved: stop at the first iteration with all margins positive.
+        record_every: record every k-th iteration; default ``ceil(max_iter / 20000)``.
+        chunk: iterations per compiled scan.
+        progress: called after each chunk as ``progress(steps_done, max_iter, latest)``.
 
     Example:
         >>> import numpy as np
