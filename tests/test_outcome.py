@@ -89,6 +89,11 @@ def test_solved_and_budget_limited_runs() -> None:
     out = classify(model, data, solved)
     assert out.name == "solved" and solved.stop_reason == "solved"
     assert np.all(solved.final_margins > 0) and out.n_nonpositive == 0
+    # asked to go on, a run keeps the budget's class; solved_iteration says when it separated
+    on = run(model, data, "gd", 10.0, theta0=np.zeros(5), max_iter=solved.n_steps + 5,
+             stop_when_solved=False)  # fmt: skip
+    assert classify(model, data, on).name == "max_iter"
+    assert on.solved_iteration == solved.solved_iteration
     short = run(model, data, "gd", 10.0, theta0=np.zeros(5), max_iter=solved.n_steps - 1)
     out = classify(model, data, short)
     assert short.solved_iteration is None and short.n_steps == solved.n_steps - 1

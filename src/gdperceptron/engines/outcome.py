@@ -6,8 +6,9 @@ Every run ends in exactly one class, tested in this order:
    ``theta``, its margins or its loss in the plain engine; a NaN in ``(s, phi)`` or
    ``s = +inf`` in the scaled engine, where every finite float64 run stays representable).
    Never ``solved``.
-2. ``solved``: the final iterate is finite and every margin is strictly positive (with
-   ``stop_when_solved`` the run stops at the first such iterate).
+2. ``solved``: the run stopped at its first finite iterate with every margin strictly
+   positive (``stop_when_solved``; a run asked to go on keeps the budget's class, and its
+   ``solved_iteration`` says when it separated).
 3. ``stalled``: the set ``S = {i : m_i(theta) <= 0}`` of the final iterate is non-empty and
    ``grad m_i(theta) = 0`` exactly for every ``i`` in ``S``: no misclassified sample exerts
    any force. For the hard rules (weights vanish outside ``S``) the step is exactly zero, a
@@ -202,8 +203,9 @@ def classify(
     if not ok:
         return Outcome("non_finite", 0, 0, 0, None)
     bad = np.asarray(traj.final_margins) <= 0  # the run loop's own margins
-    if not counts and not bad.any():
-        return Outcome("solved", 0, 0, 0, None)
+    stops = bool(traj.config.get("stop_when_solved", True))
+    if not bad.any() and not counts:
+        return Outcome("solved" if stops else "max_iter", 0, 0, 0, None)
     rows = None if counts else np.flatnonzero(bad)
     _, gnorm_rows, col = margin_gradient_stats(model, data, point, rows=rows, batch=batch)
     gnorm = np.full(data.n, np.inf)
@@ -215,7 +217,7 @@ def classify(
         n_groups = int(sum(bool(np.all(dead[np.asarray(g, dtype=np.int64)])) for g in groups))
     counts = (int(bad.sum()), int(stuck.sum()), int(dead.sum()), n_groups)
     if not bad.any():
-        return Outcome("solved", *counts)
+        return Outcome("solved" if stops else "max_iter", *counts)
     if np.array_equal(stuck, bad):
         return Outcome("stalled", *counts)
     if diverging(traj, window):
