@@ -44,6 +44,7 @@ def test_refinement_bisects_the_boundary(diagram) -> None:
     grid = step_grid(GRID)
     solved = [it is not None for s, it in zip(pd.steps, pd.iterations, strict=True) if s in grid]
     j = max(k for k in range(len(grid) - 1) if solved[k] and not solved[k + 1])
+    assert solved[: j + 1] == [True] * (j + 1)  # small steps separate, large ones overflow
     lo, hi = grid[j], grid[j + 1]
     refined = [s for s, r in zip(pd.steps, pd.refined, strict=True) if r]
     assert len(refined) == 3 and all(lo < s < hi for s in refined)
@@ -119,3 +120,31 @@ def test_homogeneous_limit_is_gd_at_a_huge_step() -> None:
         traj = run_scaled(net, data, "gd", gamma, theta0=th, max_iter=30, record_every=1)
         assert traj["n_misclassified"].tolist() == list(lim.n_misclassified)
     assert step_limit(two_layer(4, 8, "tanh"), data, "gd", th, max_iter=30).rule is None
+
+
+def test_one_compilation_for_the_whole_sweep() -> None:
+    # a model equal to the sweep's (the compile cache is keyed on the model's function),
+    # run once first so that its entry outlives the sweep
+    from gdperceptron import build
+    from gdperceptron.engines.trajectory import compiled_count
+
+    cfg = RunConfig(data="gaussian", model="linear", n=20, d=3, max_iter=200)
+    problem = build(cfg)
+    first = run(problem.model, problem.data, "gd", 1.0, theta0=problem.theta0, max_iter=200)
+    assert first.stop_reason == "solved" and compiled_count(problem.model) == 1
+    pd = phase_diagram(cfg, "1e-1:1e1:9", refine=0)
+    assert len(pd.steps) == 9 and all(o == "solved" for o in pd.outcome)
+    assert compiled_count(problem.model) == 1
+
+
+def test_refinement_where_every_large_step_separates() -> None:
+    # the linear model from v_0 = 0: small steps run out of budget, large ones separate;
+    # the bisection then brackets the last change of outcome on the grid
+    cfg = RunConfig(data="gaussian", model="linear", n=40, d=5, margin=0.02, max_iter=60)
+    pd = phase_diagram(cfg, "1e-2:1e2:17", refine=4)
+    grid = step_grid("1e-2:1e2:17")
+    on_grid = [it is not None for s, it in zip(pd.steps, pd.iterations, strict=True) if s in grid]
+    assert on_grid[-1] and not on_grid[0]
+    j = max(k for k in range(16) if on_grid[k] != on_grid[k + 1])
+    refined = [(s, it) for s, it, r in zip(pd.steps, pd.iterations, pd.refined, strict=True) if r]
+    assert len(refined) == 4 and all(grid[j] < s < grid[j + 1] for s, _ in refined)

@@ -187,3 +187,40 @@ def test_scaled_is_deterministic() -> None:
     for name in a.metrics:
         np.testing.assert_array_equal(a[name], b[name])
     np.testing.assert_array_equal(a.config["direction"], b.config["direction"])
+
+
+def test_execute_auto_reruns_an_overflowing_homogeneous_run_scaled(capsys) -> None:
+    from gdperceptron import RunConfig, execute
+    from gdperceptron.cli import main
+
+    cfg = RunConfig(data="breast-cancer", n=300, model="two-layer", step=100.0, max_iter=300)
+    full = execute(cfg.replace(engine="full"))
+    assert full.stop_reason == "non_finite" and full.config["engine"] == "full"
+    auto = execute(cfg)
+    assert auto.config["engine"] == "scaled" and auto.stop_reason == "diverged"
+    assert auto.n_steps == 300 and np.all(np.isfinite(auto["log_loss"]))
+    scaled = execute(cfg.replace(engine="scaled"))
+    np.testing.assert_array_equal(scaled["log_loss"], auto["log_loss"])
+    assert main(["run", "--data", "breast-cancer", "--n", "300", "--model", "two-layer",
+                 "--step", "100", "--max-iter", "300", "--json"]) == 0  # fmt: skip
+    import json
+
+    out = json.loads(capsys.readouterr().out)
+    assert out["stop_reason"] == "diverged" and out["engine"] == "scaled"
+    assert out["final_log_loss"] == pytest.approx(float(auto["log_loss"][-1]), rel=1e-12)
+    with pytest.raises(GDPerceptronError, match="degree"):
+        execute(cfg.replace(engine="scaled", activation="tanh"))
+    with pytest.raises(GDPerceptronError, match="record_error"):
+        execute(cfg.replace(engine="scaled", record_error=True))
+
+
+def test_scaled_engine_with_the_reduced_coordinates() -> None:
+    from gdperceptron import RunConfig, execute
+
+    cfg = RunConfig(data="minimal", model="tied", d=500, step=100.0, max_iter=200)
+    auto = execute(cfg)  # reduced (k = 3), overflows, reruns scaled in the same coordinates
+    assert auto.config["engine"] == "scaled" and auto.config["k"] == 3
+    assert auto.stop_reason in ("diverged", "max_iter") and np.all(np.isfinite(auto["log_loss"]))
+    full = execute(cfg.replace(engine="full"))
+    n = full.iterations.size - 1  # the iterates before plain float64 overflowed
+    np.testing.assert_allclose(auto["loss"][:n], full["loss"][:n], rtol=1e-9)

@@ -7,8 +7,8 @@ step of a log-spaced grid (:func:`step_grid`, a quarter decade or finer) through
 ``gdperceptron run`` gives for that step and start. The step is an argument of the compiled
 run loop, so the whole sweep compiles once per engine: the built model is held for the
 sweep, which keeps its compilation cached. Near the largest grid step that still
-separates (followed on the grid by one that does not) the boundary is refined by
-``refine`` bisections in ``log gamma``.
+separates (followed on the grid by one that does not; without one, at the last change of
+outcome on the grid) the boundary is refined by ``refine`` bisections in ``log gamma``.
 
 The ``gamma -> inf`` limit (:func:`step_limit`) of a ``k``-homogeneous model from
 ``theta_0``: the first step is ``theta_1 = theta_0 + gamma eta_0 g_0`` with
@@ -197,12 +197,16 @@ def phase_diagram(
         return traj.solved_iteration is not None
 
     solved = [one(s, False) for s in grid]
-    edge = [j for j in range(len(grid) - 1) if solved[j] and not solved[j + 1]]
+    # the separation boundary at the largest step: prefer a separating step followed by one
+    # that does not; without one (every large step separates), the last change of outcome
+    down = [j for j in range(len(grid) - 1) if solved[j] and not solved[j + 1]]
+    edge = down or [j for j in range(len(grid) - 1) if solved[j] != solved[j + 1]]
     if edge and refine:
-        lo, hi = float(grid[edge[-1]]), float(grid[edge[-1] + 1])
+        j = edge[-1]
+        lo, hi, lo_solved = float(grid[j]), float(grid[j + 1]), solved[j]
         for _ in range(refine):
             mid = math.sqrt(lo * hi)
-            if one(mid, True):
+            if one(mid, True) == lo_solved:
                 lo = mid
             else:
                 hi = mid
