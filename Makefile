@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 # One environment for every command: the package, the test tools, the Ray extra (the tests
 # compare the Ray executor with the local one) and the docs tools (the tests build the docs).
-EXTRAS ?= test,ray,docs
+EXTRAS ?= test,ray,docs,flax,equinox,torch
 comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
