@@ -164,3 +164,12 @@ def test_divergence_criterion(scaled: bool) -> None:
     assert diverging(_traj(grow[5:], loss[5:], scaled), W - 5)
     with pytest.raises(GDPerceptronError, match="window"):
         diverging(_traj(grow, loss, scaled), 0)
+
+
+def test_the_run_loop_reports_these_classes() -> None:
+    from gdperceptron.engines.trajectory import STOP_REASONS
+
+    assert STOP_REASONS == OUTCOMES
+    data, net, W, u = dead_unit_problem()
+    traj = run(net, data, "gd", 1.0, theta0=np.concatenate([W.ravel(), u]), max_iter=50)
+    assert traj.stop_reason == "stalled"  # the run loop classifies its own end

@@ -13,6 +13,16 @@ from gdperceptron.analysis.complexity import (
     lambda2,
     tied_step,
 )
+from gdperceptron.analysis.diagnostics import (
+    MaxMargin,
+    angle_to,
+    loss_increases,
+    max_margin_direction,
+    normalized_margins,
+    params_along,
+    rate_constant,
+    separated_for_good,
+)
 from gdperceptron.analysis.eigenpath import (
     GrowthReport,
     corollary_vectors,
@@ -21,6 +31,8 @@ from gdperceptron.analysis.eigenpath import (
     growth_report,
     margin_matrix,
 )
+from gdperceptron.analysis.phase import PhaseDiagram, phase_diagram, step_grid
+from gdperceptron.analysis.sharpness import SharpnessPath, sharpness, sharpness_along
 from gdperceptron.analysis.spectral import (
     Eigensystem,
     MinimalSpectrum,
@@ -76,6 +88,7 @@ from gdperceptron.engines.losses import (
     logistic_weights,
     per_sample_loss,
 )
+from gdperceptron.engines.outcome import OUTCOMES, Outcome, classify
 from gdperceptron.engines.reduced import (
     ReducedProblem,
     invariant_basis,
@@ -87,6 +100,7 @@ from gdperceptron.engines.reduced import (
 )
 from gdperceptron.engines.runner import execute, summarize
 from gdperceptron.engines.saving import load_saved, save_trajectory
+from gdperceptron.engines.scaled import run_scaled, run_scaled_problem
 from gdperceptron.engines.trajectory import METRICS, Trajectory, run
 from gdperceptron.errors import DataFileNotFoundError, GDPerceptronError
 from gdperceptron.models.builtin import (
@@ -214,4 +228,23 @@ __all__ = [
     "versions",
     "weighted_direction",
     "worst_case",
+    "MaxMargin",
+    "angle_to",
+    "loss_increases",
+    "max_margin_direction",
+    "normalized_margins",
+    "params_along",
+    "rate_constant",
+    "separated_for_good",
+    "PhaseDiagram",
+    "phase_diagram",
+    "step_grid",
+    "SharpnessPath",
+    "sharpness",
+    "sharpness_along",
+    "OUTCOMES",
+    "Outcome",
+    "classify",
+    "run_scaled",
+    "run_scaled_problem",
 ]

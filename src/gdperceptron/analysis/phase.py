@@ -2,11 +2,11 @@
 separate and tau, with the ``gamma -> inf`` limit (docs/theory/diagnostics.md).
 
 :func:`phase_diagram` runs one :class:`~gdperceptron.engines.config.RunConfig` at every
-step of a log-spaced grid (:func:`step_grid`, a quarter decade or finer) through
-:func:`gdperceptron.engines.runner.execute` itself, so every entry is what
-``gdperceptron run`` gives for that step and start. The step is an argument of the compiled
-run loop, so the whole sweep compiles once per engine: the built model is held for the
-sweep, which keeps its compilation cached. Near the largest grid step that still
+step of a log-spaced grid (:func:`step_grid`, a quarter decade or finer) through the code
+of :func:`gdperceptron.engines.runner.execute` itself (``prepare`` once, ``run_prepared``
+per step), so every entry is what ``gdperceptron run`` gives for that step and start. The
+step is an argument of the compiled run loop, and the prepared model is held for the
+sweep, so the whole sweep compiles once per engine. Near the largest grid step that still
 separates (followed on the grid by one that does not; without one, at the last change of
 outcome on the grid) the boundary is refined by ``refine`` bisections in ``log gamma``.
 
@@ -34,9 +34,9 @@ from gdperceptron._jax import float64, jax, jnp
 from gdperceptron.analysis.diagnostics import loss_increases
 from gdperceptron.data.synthetic import Dataset
 from gdperceptron.engines.algorithms import get_algorithm
-from gdperceptron.engines.config import RunConfig, build, validate
+from gdperceptron.engines.config import RunConfig, validate
 from gdperceptron.engines.losses import hard_weights
-from gdperceptron.engines.runner import execute
+from gdperceptron.engines.runner import prepare, run_prepared
 from gdperceptron.engines.trajectory import _check_int
 from gdperceptron.errors import GDPerceptronError
 from gdperceptron.models.protocol import Model
@@ -54,8 +54,9 @@ def step_grid(spec: str | Sequence[float]) -> np.ndarray:
     ``count`` points from ``lo`` to ``hi``, both included, at least 4 per decade.
 
     Example:
-        >>> step_grid("1e-1:1e1:9").round(4).tolist()[:3]
-        [0.1, 0.1778, 0.3162]
+        >>> g = step_grid("1e-1:1e1:9")
+        >>> g.size, float(g[0]), round(float(g[1]), 4), float(g[-1])
+        (9, 0.1, 0.1778, 10.0)
     """
     parts = spec.split(":") if isinstance(spec, str) else list(spec)
     try:
@@ -184,11 +185,12 @@ def phase_diagram(
         grid = np.sort(grid)
         if np.max(np.diff(np.log10(grid))) > 0.25 + 1e-9:
             raise GDPerceptronError("steps: the grid is coarser than a quarter decade")
-    problem = build(config)  # held for the sweep: its model keeps the compilations cached
+    prepared = prepare(config)  # held for the sweep: its model keeps the compilations cached
+    problem = prepared.problem
     rows: dict[float, tuple] = {}
 
     def one(step: float, refined: bool) -> bool:
-        traj = execute(config.replace(step=float(step)))
+        traj = run_prepared(prepared, float(step))
         tau, count = loss_increases(traj)
         rows[float(step)] = (traj.stop_reason, traj.solved_iteration, tau, count,
                              traj.config.get("engine", "full"), refined)  # fmt: skip
