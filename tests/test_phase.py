@@ -131,10 +131,11 @@ def test_one_compilation_for_the_whole_sweep() -> None:
     cfg = RunConfig(data="gaussian", model="linear", n=20, d=3, max_iter=200)
     problem = build(cfg)
     first = run(problem.model, problem.data, "gd", 1.0, theta0=problem.theta0, max_iter=200)
-    assert first.stop_reason == "solved" and compiled_count(problem.model) == 1
+    assert first.stop_reason == "solved"
+    before = compiled_count(problem.model)  # every loop compiled for an equal function
     pd = phase_diagram(cfg, "1e-1:1e1:9", refine=0)
     assert len(pd.steps) == 9 and all(o == "solved" for o in pd.outcome)
-    assert compiled_count(problem.model) == 1
+    assert compiled_count(problem.model) == before  # nine steps, no new compilation
 
 
 def test_refinement_where_every_large_step_separates() -> None:
