@@ -80,6 +80,11 @@ def test_margin_gradient_stats_against_hand_jacobian() -> None:
     np.testing.assert_allclose(col, np.abs(J).sum(axis=0), rtol=1e-14)
     expected_m = data.y * (np.maximum(data.X @ theta[:8].reshape(4, 2).T, 0) @ theta[8:])
     np.testing.assert_allclose(m, expected_m, rtol=1e-14)
+    rows = np.array([0, 3, 7])  # a subset, padded to the same batch shape
+    m_r, norms_r, col_r = margin_gradient_stats(net, data, theta, rows=rows, batch=5)
+    np.testing.assert_allclose(norms_r, np.linalg.norm(J[rows], axis=1), rtol=1e-14)
+    np.testing.assert_allclose(col_r, np.abs(J[rows]).sum(axis=0), rtol=1e-14)
+    np.testing.assert_allclose(m_r, expected_m[rows], rtol=1e-14)
 
 
 def test_solved_and_budget_limited_runs() -> None:

@@ -92,14 +92,14 @@ def margin_gradient_stats(
     """For the samples ``rows`` (default all; ``r`` of them): margins ``m_i`` (shape
     ``(r,)``), per-sample gradient norms ``||grad m_i(theta)||`` (shape ``(r,)``) and
     ``sum_i |d m_i / d theta_j|`` over them (shape ``(p,)``), from per-sample gradients
-    computed ``batch`` samples at a time (memory ``O(batch p)``; every batch has the same
-    shape, the last one padded, so one compilation serves them all)."""
+    computed ``min(batch, n)`` samples at a time (memory ``O(batch p)``; every batch has
+    that shape, the last one padded, so one compilation serves any ``rows``)."""
     theta = jnp.asarray(np.asarray(theta, dtype=np.float64))
     idx = np.arange(data.n) if rows is None else np.asarray(rows, dtype=np.int64).ravel()
     ms, norms, col = [], [], np.zeros(model.n_params)
     if idx.size == 0:
         return np.zeros(0), np.zeros(0), col
-    size = min(int(batch), idx.size)
+    size = min(int(batch), data.n)  # depends on n only: one compilation for any rows
     for lo in range(0, idx.size, size):
         part = idx[lo : lo + size]
         take = np.concatenate([part, np.full(size - part.size, part[0])])
