@@ -2,8 +2,8 @@
 
 docs/theory/setting.md (notation), docs/theory/minimal-example.md (the minimal example),
 docs/theory/predecessor.md (the predecessor's data sets).
-Real data shipped with scikit-learn lives in :mod:`gdperceptron.datasets_real`;
-loaders for local image files in :mod:`gdperceptron.data.loaders`.
+Real data sets (bundled with scikit-learn, or local image files) are loaded in
+:mod:`gdperceptron.data.loaders`, data files of your own in :mod:`gdperceptron.data.files`.
 """
 
 from __future__ import annotations
