@@ -109,6 +109,7 @@ def test_not_solved_summary_and_strict_json_on_divergence(
 ) -> None:
     argv = ["run", "--data", "gaussian", "--model", "two-layer", "--activation", "square"]
     argv += ["--d", "5", "--n", "20", "--step", "1e6", "--no-stop", "--max-iter", "200"]
+    argv += ["--engine", "full"]  # plain float64 (auto reruns a homogeneous model scaled)
     rc, out, _ = call([*argv, "--json"], capsys)
     assert rc == 0
     res = _strict(out)  # a diverged run still prints standard JSON
@@ -122,6 +123,7 @@ def test_not_solved_summary_and_strict_json_on_divergence(
             step=1e6,
             stop_when_solved=False,
             max_iter=200,
+            engine="full",
         )
     )
     assert traj.stop_reason == res["stop_reason"] == "non_finite"

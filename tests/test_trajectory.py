@@ -29,6 +29,7 @@ from gdperceptron import (
 )
 from gdperceptron._jax import jax, jnp
 from gdperceptron.analysis.spectral import householder_involution
+from gdperceptron.engines.outcome import classify
 
 # ----------------------------------------------------------- NumPy reference loop
 
@@ -397,9 +398,13 @@ def test_the_loop_evaluates_exactly_the_iterations_it_reports() -> None:
     )
     jax.effects_barrier()
     # iterations t = 0..10 inside the loop (10 steps, none past max_iter), then one
-    # evaluation of the final margins
+    # evaluation of the final margins, then the outcome's per-sample gradients of the
+    # samples not separated (engines/outcome.py), counted by running it once more
     assert traj.n_steps == 10 and traj.iterations.tolist() == list(range(11))
-    assert len(calls) == 11 + 1
+    loop_calls = len(calls)
+    classify(model, DATA, traj, counts=False)
+    jax.effects_barrier()
+    assert loop_calls == 11 + 1 + (len(calls) - loop_calls)
 
 
 def test_elapsed_time_counts_the_steps_taken_not_a_warm_up_chunk() -> None:

@@ -23,6 +23,16 @@ if TYPE_CHECKING:  # the same names, for type checkers and the API reference
         lambda2,
         tied_step,
     )
+    from gdperceptron.analysis.diagnostics import (
+        MaxMargin,
+        angle_to,
+        loss_increases,
+        max_margin_direction,
+        normalized_margins,
+        params_along,
+        rate_constant,
+        separated_for_good,
+    )
     from gdperceptron.analysis.eigenpath import (
         GrowthReport,
         corollary_vectors,
@@ -31,6 +41,8 @@ if TYPE_CHECKING:  # the same names, for type checkers and the API reference
         growth_report,
         margin_matrix,
     )
+    from gdperceptron.analysis.phase import PhaseDiagram, phase_diagram, step_grid
+    from gdperceptron.analysis.sharpness import SharpnessPath, sharpness, sharpness_along
     from gdperceptron.analysis.spectral import (
         Eigensystem,
         MinimalSpectrum,
@@ -86,6 +98,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and the API reference
         logistic_weights,
         per_sample_loss,
     )
+    from gdperceptron.engines.outcome import OUTCOMES, Outcome, classify
     from gdperceptron.engines.reduced import (
         ReducedProblem,
         invariant_basis,
@@ -103,6 +116,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and the API reference
         load_saved,
         save_trajectory,
     )
+    from gdperceptron.engines.scaled import run_scaled, run_scaled_problem
     from gdperceptron.engines.trajectory import (
         METRICS,
         Trajectory,
@@ -257,6 +271,21 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     # the adapters import Flax / Equinox (optional extras) when called, never here
     "gdperceptron.models.flax": ("from_flax",),
     "gdperceptron.models.equinox": ("from_equinox",),
+    # outcome classes, the scaled simulation and the diagnostics of a run
+    "gdperceptron.engines.outcome": ("OUTCOMES", "Outcome", "classify"),
+    "gdperceptron.engines.scaled": ("run_scaled", "run_scaled_problem"),
+    "gdperceptron.analysis.diagnostics": (
+        "MaxMargin",
+        "angle_to",
+        "loss_increases",
+        "max_margin_direction",
+        "normalized_margins",
+        "params_along",
+        "rate_constant",
+        "separated_for_good",
+    ),
+    "gdperceptron.analysis.sharpness": ("SharpnessPath", "sharpness", "sharpness_along"),
+    "gdperceptron.analysis.phase": ("PhaseDiagram", "phase_diagram", "step_grid"),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
@@ -363,4 +392,23 @@ __all__ = [
     "versions",
     "weighted_direction",
     "worst_case",
+    "MaxMargin",
+    "angle_to",
+    "loss_increases",
+    "max_margin_direction",
+    "normalized_margins",
+    "params_along",
+    "rate_constant",
+    "separated_for_good",
+    "PhaseDiagram",
+    "phase_diagram",
+    "step_grid",
+    "SharpnessPath",
+    "sharpness",
+    "sharpness_along",
+    "OUTCOMES",
+    "Outcome",
+    "classify",
+    "run_scaled",
+    "run_scaled_problem",
 ]

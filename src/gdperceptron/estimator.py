@@ -178,9 +178,11 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"GDClassifier needs samples of two classes; got one class: {classes.tolist()}"
             )
-        if self.engine not in ENGINES:
+        if self.engine not in ENGINES or self.engine == "scaled":
+            # the scaled engine's parameters can leave the float64 range: no params_ then
+            engines = [e for e in ENGINES if e != "scaled"]
             raise GDPerceptronError(
-                f"unknown engine {self.engine!r}; choose one of {', '.join(ENGINES)}"
+                f"unknown engine {self.engine!r}; choose one of {', '.join(engines)}"
             )
         signed = np.where(y == classes[1], 1.0, -1.0)
         data = make_dataset(X, signed, "sklearn")

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from gdperceptron.errors import GDPerceptronError
 
 COMMANDS = ("run", "complexity", "spectrum", "reproduce")
+COMMANDS += ("phase",)  # step-size phase diagrams (cli/phase.py)
 VERSION = "0.1.0"
 DESCRIPTION = (
     "Gradient descent on the logistic loss as a generalized perceptron: single runs, the "

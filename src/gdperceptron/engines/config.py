@@ -40,7 +40,7 @@ DATA_NAMES = (
     "fashion-mnist",
     "cifar10",
 )
-ENGINES = ("auto", "reduced", "full")
+ENGINES = ("auto", "reduced", "full", "scaled")
 
 # Which options each data set and each built-in model reads, and their defaults. An option
 # set (not None) where it does not apply is an error, and a resolved config records only the

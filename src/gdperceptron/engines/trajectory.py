@@ -22,6 +22,7 @@ whatever their names.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 import weakref
@@ -39,7 +40,7 @@ from gdperceptron.errors import GDPerceptronError
 from gdperceptron.models.protocol import Model, split_params
 
 METRICS = ("loss", "min_margin", "n_misclassified", "grad_norm", "param_norm", "error_norm")
-STOP_REASONS = ("solved", "max_iter", "non_finite")
+STOP_REASONS = ("solved", "diverged", "stalled", "max_iter", "non_finite")  # engines/outcome.py
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,9 @@ class Trajectory:
         metrics: name -> array of shape ``(T,)`` for each name in :data:`METRICS`
             (``error_norm`` only when requested).
         solved_iteration: first ``t`` with all margins ``> 0``, or ``None``.
-        stop_reason: ``"solved"``, ``"max_iter"`` or ``"non_finite"``.
+        stop_reason: the outcome class, one of :data:`STOP_REASONS` (``"solved"``,
+            ``"diverged"``, ``"stalled"``, ``"max_iter"``, ``"non_finite"``), by the criteria
+            of :mod:`gdperceptron.engines.outcome`.
         n_steps: number of steps taken.
         final_params: ``theta`` at the end: shape ``(p,)``, or the pytree structure of
             ``theta0`` when the run was started from a pytree.
@@ -370,13 +373,6 @@ def run(
             progress(int(t), max_iter, dict(zip(names, recs[-1][-1].tolist(), strict=True)))
     elapsed = time.perf_counter() - start
     steps = int(t)
-    if not bool(finite):
-        stop_reason = "non_finite"
-    elif stop_when_solved and int(solved_at) >= 0:
-        stop_reason = "solved"
-    else:
-        stop_reason = "max_iter"
-
     iterations = np.concatenate(iters).astype(np.int64)
     table = np.concatenate(recs)
     if progress is not None:
@@ -385,11 +381,11 @@ def run(
     metrics["n_misclassified"] = metrics["n_misclassified"].astype(np.int64)
     final = np.asarray(theta)
     s = int(solved_at)
-    return Trajectory(
+    traj = Trajectory(
         iterations=iterations,
         metrics=metrics,
         solved_iteration=s if s >= 0 else None,
-        stop_reason=stop_reason,
+        stop_reason="max_iter",
         n_steps=steps,
         final_params=model.structured(final) if structured else final,
         final_margins=np.asarray(y * model.apply(jnp.asarray(final), X), dtype=np.float64),
@@ -405,3 +401,7 @@ def run(
             "d": data.d,
         },
     )
+    from gdperceptron.engines.outcome import classify  # the outcome module reads Trajectory
+
+    outcome = classify(model, data, traj, finite=bool(finite), counts=False, params=final)
+    return dataclasses.replace(traj, stop_reason=outcome.name)
