@@ -28,7 +28,7 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -243,6 +243,62 @@ def _check_int(value: Any, name: str, minimum: int) -> int:
     return int(value)
 
 
+class RunArguments(NamedTuple):
+    """The checked arguments shared by the run loops (plain and scaled)."""
+
+    algorithm: Algorithm
+    gamma: float
+    theta0: np.ndarray
+    structured: bool
+    max_iter: int
+    record_every: int | None
+    chunk: int
+
+
+def check_run_arguments(
+    model: Any,
+    data: Any,
+    algorithm: Any,
+    step: Any,
+    theta0: Any,
+    max_iter: Any,
+    record_every: Any,
+    chunk: Any,
+    who: str,
+) -> RunArguments:
+    """Check a run's arguments, one line naming the parameter on bad input; ``theta0``
+    flat (``structured``: it was given in the model's pytree structure), ``model.params``
+    when ``None``."""
+    if not isinstance(model, Model):
+        raise GDPerceptronError(
+            f"model must be a gdperceptron Model (see from_apply), got {type(model).__name__}"
+        )
+    if not isinstance(data, Dataset):
+        raise GDPerceptronError(
+            f"data must be a gdperceptron Dataset (see make_dataset), got {type(data).__name__}"
+        )
+    alg = get_algorithm(algorithm) if isinstance(algorithm, str) else algorithm
+    if not isinstance(alg, Algorithm) or ALGORITHMS.get(alg.name) is not alg:
+        raise GDPerceptronError(
+            f"custom algorithms are not supported by {who}; "
+            "use perceptron_step for a custom weight rule"
+        )
+    gamma = check_step(step)
+    if model.d is not None and model.d != data.d:
+        raise GDPerceptronError(f"model expects d = {model.d} features, data have {data.d}")
+    max_iter = _check_int(max_iter, "max_iter", 0)
+    if record_every is not None:
+        record_every = _check_int(record_every, "record_every", 1)
+    # chunk = 0 would run zero steps per call and never reach a stop: an endless loop
+    chunk = _check_int(chunk, "chunk", 1)
+    if theta0 is None:
+        if model.params is None:
+            raise GDPerceptronError("theta0 is required (the model has no given parameters)")
+        theta0 = model.params
+    flat0, structured = split_params(model, theta0)
+    return RunArguments(alg, gamma, flat0, structured, max_iter, record_every, chunk)
+
+
 @float64
 def run(
     model: Model,
@@ -292,33 +348,10 @@ def run(
         >>> traj.stop_reason, traj.solved_iteration is not None
         ('solved', True)
     """
-    if not isinstance(model, Model):
-        raise GDPerceptronError(
-            f"model must be a gdperceptron Model (see from_apply), got {type(model).__name__}"
-        )
-    if not isinstance(data, Dataset):
-        raise GDPerceptronError(
-            f"data must be a gdperceptron Dataset (see make_dataset), got {type(data).__name__}"
-        )
-    alg = get_algorithm(algorithm) if isinstance(algorithm, str) else algorithm
-    if not isinstance(alg, Algorithm) or ALGORITHMS.get(alg.name) is not alg:
-        raise GDPerceptronError(
-            "custom algorithms are not supported by run(); "
-            "use perceptron_step for a custom weight rule"
-        )
-    gamma = check_step(step)
-    if model.d is not None and model.d != data.d:
-        raise GDPerceptronError(f"model expects d = {model.d} features, data have {data.d}")
-    max_iter = _check_int(max_iter, "max_iter", 0)
-    if record_every is not None:
-        record_every = _check_int(record_every, "record_every", 1)
-    # chunk = 0 would run zero steps per call and never reach a stop: an endless loop
-    chunk = _check_int(chunk, "chunk", 1)
-    if theta0 is None:
-        if model.params is None:
-            raise GDPerceptronError("theta0 is required (the model has no given parameters)")
-        theta0 = model.params
-    flat0, structured = split_params(model, theta0)
+    args = check_run_arguments(
+        model, data, algorithm, step, theta0, max_iter, record_every, chunk, "run()"
+    )
+    alg, gamma, flat0, structured, max_iter, record_every, chunk = args
     every = record_every if record_every is not None else max(1, math.ceil(max_iter / 20_000))
     y = jnp.asarray(data.y, dtype=jnp.float64)
     layer = model.first_layer
