@@ -28,6 +28,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from gdperceptron._jax import jnp
 from gdperceptron.data.synthetic import make_dataset
+from gdperceptron.engines.compilation_cache import enable_persistent_cache
 from gdperceptron.engines.config import ENGINES
 from gdperceptron.engines.trajectory import Trajectory, run
 from gdperceptron.errors import GDPerceptronError
@@ -88,6 +89,11 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
         seed_: the seed of the initial parameters.
         n_features_in_: number of features seen in ``fit``.
         feature_names_in_: feature names, when ``X`` had string column names.
+
+    ``fit`` switches on JAX's persistent compilation cache
+    (:func:`gdperceptron.engines.compilation_cache.enable_persistent_cache`; opt out with
+    ``GDPERCEPTRON_NO_COMPILATION_CACHE=1``), so that a search in a new process reuses the
+    compiled run loops of earlier ones.
 
     Warns:
         ConvergenceWarning: once per fit, when ``params_`` do not separate the training
@@ -153,6 +159,7 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
             ValueError: on malformed input, sparse ``X``, NaN/inf, one class or more than
                 two classes, bad options, or parameters that became non-finite.
         """
+        enable_persistent_cache()  # compiled run loops shared across fits and processes
         X, y = validate_data(self, X, y, accept_sparse=False, dtype=np.float64)
         check_classification_targets(y)
         y_type = type_of_target(y, input_name="y", raise_unknown=True)

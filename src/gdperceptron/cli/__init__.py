@@ -11,6 +11,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from gdperceptron.engines.compilation_cache import enable_persistent_cache
 from gdperceptron.errors import GDPerceptronError
 
 COMMANDS = ("run", "complexity", "spectrum", "reproduce")
@@ -36,6 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    enable_persistent_cache()  # JAX's compilation cache on disk (opt-out: see its docstring)
     try:
         return int(args.func(args) or 0)
     except GDPerceptronError as err:

@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Any, NamedTuple, Protocol
 
+from gdperceptron.engines.compilation_cache import enable_persistent_cache
 from gdperceptron.errors import GDPerceptronError
 from gdperceptron.experiments.base import Params, Result
 from gdperceptron.pipeline.cache import now_iso, to_json
@@ -96,8 +97,10 @@ class Executor(Protocol):
 
 
 def _ignore_sigint() -> None:
-    """Pool worker initializer: Ctrl-C is handled by the parent, which stops the workers."""
+    """Pool worker initializer: Ctrl-C is handled by the parent, which stops the workers;
+    JAX's persistent compilation cache is on, so workers share compiled run loops."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    enable_persistent_cache()
 
 
 class LocalExecutor:
