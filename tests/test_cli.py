@@ -69,7 +69,9 @@ def test_json_matches_library_run(capsys: pytest.CaptureFixture[str]) -> None:
     assert res["solved"] is True and res["stop_reason"] == traj.stop_reason == "solved"
     assert res["final_loss"] == traj.final_loss  # deterministic: equal bit for bit
     assert res["n_steps"] == traj.n_steps
-    assert res["config"] == cfg.to_dict()
+    # the resolved config: what applies to gaussian data and the linear model, real n and d
+    assert res["config"] == {**cfg.resolved(), "d": 4, "n": 30}
+    assert "width" not in res["config"] and "mu" not in res["config"]
     assert isinstance(res["elapsed_s"], float) and res["elapsed_s"] >= 0
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
+import gdperceptron as gp
 from gdperceptron import (
     ALGORITHMS,
     Algorithm,
@@ -307,7 +308,13 @@ def test_same_config_twice_is_bit_identical() -> None:
 
 def test_progress_is_reported() -> None:
     calls: list[tuple[int, int]] = []
-    run(
+    latest: list[dict] = []
+
+    def progress(done: int, total: int, last: dict) -> None:
+        calls.append((done, total))
+        latest.append(last)
+
+    traj = run(
         linear(DATA.d),
         DATA,
         "gd",
@@ -316,11 +323,15 @@ def test_progress_is_reported() -> None:
         max_iter=20,
         stop_when_solved=False,
         chunk=8,
-        progress=lambda done, total: calls.append((done, total)),
+        progress=progress,
     )
     # one call after each chunk of 8 steps that did not reach the stop (8, 16), then a last
     # call (max_iter, max_iter) once the third chunk stops at t = 20
     assert calls == [(8, 20), (16, 20), (20, 20)]
+    # each call carries the metrics of the last iteration recorded before it: t = 7, 15, 20
+    for last, t in zip(latest, (7, 15, 20), strict=True):
+        k = int(np.flatnonzero(traj.iterations == t)[0])
+        assert last == {name: float(traj.metrics[name][k]) for name in last}
 
 
 # ---------------------------------------------------------------------- bad inputs
@@ -360,3 +371,44 @@ def test_model_data_dimension_mismatch() -> None:
         run(linear(5), DATA, "gd", 1.0, theta0=np.zeros(5))
     with pytest.raises(GDPerceptronError):
         run(tied(3), DATA, "gd", 1.0, theta0=np.zeros(5))
+
+
+# ------------------------------------------------ what the loop executes, and its clock
+
+
+def test_the_loop_evaluates_exactly_the_iterations_it_reports() -> None:
+    calls = []
+
+    def apply(theta, X):
+        jax.debug.callback(lambda: calls.append(1))
+        return X @ theta
+
+    model = gp.Model("counted", DATA.d, DATA.d, apply, None, 1.0, {})
+    traj = run(
+        model,
+        DATA,
+        "gd",
+        0.1,
+        theta0=np.zeros(DATA.d),
+        max_iter=10,
+        stop_when_solved=False,
+        chunk=256,
+    )
+    jax.effects_barrier()
+    # iterations t = 0..10 inside the loop (10 steps, none past max_iter), then one
+    # evaluation of the final margins
+    assert traj.n_steps == 10 and traj.iterations.tolist() == list(range(11))
+    assert len(calls) == 11 + 1
+
+
+def test_elapsed_time_counts_the_steps_taken_not_a_warm_up_chunk() -> None:
+    rng = np.random.default_rng(0)
+    data = gp.make_dataset(rng.standard_normal((3000, 1500)), np.tile([1.0, -1.0], 1500))
+    model = linear(data.d)
+    kw = dict(theta0=np.zeros(data.d), stop_when_solved=False, chunk=256)
+    run(model, data, "gd", 1e-3, max_iter=1, **kw)  # compile both loop lengths first
+    run(model, data, "gd", 1e-3, max_iter=256, **kw)
+    one = min(run(model, data, "gd", 1e-3, max_iter=1, **kw).elapsed_s for _ in range(3))
+    full = run(model, data, "gd", 1e-3, max_iter=256, **kw).elapsed_s
+    # 1 step against 256: a clock that included a whole chunk would make them equal
+    assert one < full / 8

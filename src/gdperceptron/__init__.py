@@ -4,7 +4,6 @@ The public API; everything else is private to the package. See docs/theory/setti
 docs/theory/reduction.md, docs/theory/models.md.
 """
 
-from gdperceptron._jax import jax  # noqa: F401  (float64 JAX set-up first)
 from gdperceptron.analysis.complexity import (
     COMPLEXITY_MODELS,
     DEFAULT_DS,
@@ -86,6 +85,7 @@ from gdperceptron.engines.reduced import (
     run_reduced_problem,
 )
 from gdperceptron.engines.runner import execute, summarize
+from gdperceptron.engines.saving import load_saved, save_trajectory
 from gdperceptron.engines.trajectory import METRICS, Trajectory, run
 from gdperceptron.errors import DataFileNotFoundError, GDPerceptronError
 from gdperceptron.models.builtin import (
@@ -101,6 +101,7 @@ from gdperceptron.models.builtin import (
     tied,
     two_layer,
 )
+from gdperceptron.models.protocol import FirstLayer, from_apply
 
 __version__ = "0.1.0"
 
@@ -145,6 +146,10 @@ __all__ = [
     "minimal_example_basis",
     "minimal_example_reduced",
     "ACTIVATIONS",
+    "FirstLayer",
+    "load_saved",
+    "save_trajectory",
+    "from_apply",
     "ALGORITHMS",
     "ALGORITHM_NAMES",
     "Algorithm",

@@ -33,13 +33,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from gdperceptron._jax import jax, jnp
+from gdperceptron._jax import jax, jnp, x64
 from gdperceptron.analysis.spectral import eigensystem, minimal_example_spectrum
 from gdperceptron.data.synthetic import Dataset
 from gdperceptron.engines.algorithms import Algorithm, check_step, get_algorithm, perceptron_step
 from gdperceptron.engines.losses import hard_weights
 from gdperceptron.errors import GDPerceptronError
-from gdperceptron.models.builtin import Model, swap
+from gdperceptron.models.builtin import swap
+from gdperceptron.models.protocol import Model
 
 COROLLARY_NAMES = ("v1+", "v1-", "v2+", "v2-", "vmu+", "vmu-")
 EIGEN_TOL = (
@@ -98,36 +99,38 @@ def eigen_components(thetas: Any, vectors: Any) -> np.ndarray:
 
 
 def _check_tied(model: Model, data: Dataset) -> None:
-    if model.name != "tied":
+    if model.margin_matrix is None:
         raise GDPerceptronError(
-            f"eigenpaths need the tied model (quadratic margins), got {model.name!r}"
+            "eigenpaths need a model with quadratic margins (Model.margin_matrix, as the "
+            f"tied model has), got {model.name!r}"
         )
     if model.d != data.d:
         raise GDPerceptronError(f"model expects d = {model.d} features, data have {data.d}")
 
 
 def margin_matrix(model: Model, a: Any) -> np.ndarray:
-    """``A(a) = [[0, 0, a^T], [0, 0, (P a)^T], [a, P a, 0]]`` for the tied model's ``P``
-    (docs/theory/models.md): ``a`` of shape ``(d,)`` -> ``(d+2, d+2)``; ``m = 1/2 theta^T A(y x)
-    theta``."""
-    if model.name != "tied":
-        raise GDPerceptronError(f"margin matrices exist for the tied model, got {model.name!r}")
+    """The model's margin matrix ``A(a)``, ``m = 1/2 theta^T A(y x) theta``: for the tied
+    model ``A(a) = [[0, 0, a^T], [0, 0, (P a)^T], [a, P a, 0]]`` (docs/theory/models.md);
+    ``a`` of shape ``(d,)`` -> ``(p, p)``."""
+    if model.margin_matrix is None:
+        raise GDPerceptronError(
+            f"margin matrices exist for models with quadratic margins, got {model.name!r}"
+        )
     a = np.asarray(a, dtype=np.float64)
     if a.shape != (model.d,):
         raise GDPerceptronError(f"a must have shape ({model.d},), got {a.shape}")
-    A = np.zeros((model.d + 2, model.d + 2))
-    A[0, 2:] = A[2:, 0] = a
-    A[1, 2:] = A[2:, 1] = model.info["P"].apply_rows(a)
-    return A
+    return model.margin_matrix(a)
 
 
 def _tied_margins(model: Model, data: Dataset, thetas: np.ndarray) -> np.ndarray:
-    """``m_i = y_i (u_1 <w, x_i> + u_2 <w, P x_i>)`` in NumPy, thetas ``(..., p)`` ->
-    ``(..., n)`` (the same numbers as ``model.apply`` up to rounding)."""
-    XP = model.info["P"].apply_rows(data.X)
+    """``m_i = y_i f(x_i; theta)`` for thetas ``(..., p)`` -> ``(..., n)``, NumPy float64,
+    through the model's own ``apply``."""
     th = np.asarray(thetas, dtype=np.float64)
-    w = th[..., 2:]
-    return data.y * (th[..., :1] * (w @ data.X.T) + th[..., 1:2] * (w @ XP.T))
+    with x64():
+        X, y = jnp.asarray(data.X), jnp.asarray(data.y)
+        flat = jnp.asarray(th.reshape(-1, th.shape[-1]))
+        m = jax.vmap(lambda t: y * model.apply(t, X))(flat)
+    return np.asarray(m, dtype=np.float64).reshape(th.shape[:-1] + (data.n,))
 
 
 def driving_matrix(

@@ -38,6 +38,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     enable_persistent_cache()  # JAX's compilation cache on disk (opt-out: see its docstring)
+    from gdperceptron._jax import jax
+
+    # a process of its own: the command line computes in float64 throughout
+    jax.config.update("jax_enable_x64", True)
     try:
         return int(args.func(args) or 0)
     except GDPerceptronError as err:

@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 from gdperceptron.analysis.spectral import lambda2
 from gdperceptron.engines.algorithms import ALGORITHM_NAMES
-from gdperceptron.engines.config import DATA_NAMES, ENGINES, RunConfig
+from gdperceptron.engines.config import DATA_NAMES, DEFAULTS, ENGINES, RunConfig
 from gdperceptron.engines.runner import execute, summarize
 from gdperceptron.models.builtin import ACTIVATIONS, MODEL_NAMES
 
@@ -57,16 +57,16 @@ def add_config_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-stop", action="store_true", help="run all max-iter steps")
     p.add_argument("--engine", choices=ENGINES, default=dflt.engine)
     g = p.add_argument_group("data options")
-    g.add_argument("--d", type=int, default=dflt.d, help="dimension (minimal, gaussian)")
-    g.add_argument("--mu", type=float, default=dflt.mu, help="mu of the minimal example")
+    g.add_argument("--d", type=int, default=dflt.d, help="dimension (minimal, gaussian; 100)")
+    g.add_argument("--mu", type=float, default=dflt.mu, help="mu of the minimal example (1)")
     g.add_argument("--n", type=int, default=None, help="number of samples")
-    g.add_argument("--margin", type=float, default=dflt.margin, help="gaussian data margin")
+    g.add_argument("--margin", type=float, default=dflt.margin, help="gaussian margin (0.1)")
     g.add_argument("--classes", type=_classes, default=dflt.classes, help="two labels, e.g. 3,5")
     g.add_argument("--data-dir", default=None, help="folder with MNIST/FashionMNIST/CIFAR-10")
     g = p.add_argument_group("model options")
-    g.add_argument("--width", type=int, default=dflt.width)
+    g.add_argument("--width", type=int, default=dflt.width, help="two-layer, mlp (16)")
     g.add_argument("--activation", choices=tuple(ACTIVATIONS), default=dflt.activation)
-    g.add_argument("--depth", type=int, default=dflt.depth)
+    g.add_argument("--depth", type=int, default=dflt.depth, help="mlp (3)")
     g.add_argument("--fixed-second-layer", action="store_true")
     g.add_argument("--init-scale", type=float, default=None)
 
@@ -77,7 +77,9 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     if step is None:
         step = 1.0
         if args.model == "tied" and args.data == "minimal":
-            step = 1.0 / lambda2(args.d, args.mu) if args.d >= 2 else 1.0
+            d = DEFAULTS["d"] if args.d is None else args.d
+            mu = DEFAULTS["mu"] if args.mu is None else args.mu
+            step = 1.0 / lambda2(d, mu) if d >= 2 else 1.0
     return RunConfig(
         data=args.data,
         model=args.model,
@@ -91,12 +93,12 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         mu=args.mu,
         n=args.n,
         margin=args.margin,
-        classes=tuple(args.classes),
+        classes=None if args.classes is None else tuple(args.classes),
         data_dir=args.data_dir,
         width=args.width,
         activation=args.activation,
         depth=args.depth,
-        train_second_layer=not args.fixed_second_layer,
+        train_second_layer=False if args.fixed_second_layer else None,
         init_scale=args.init_scale,
     ).replace()
 
@@ -114,7 +116,7 @@ def _cmd(args: argparse.Namespace) -> int:
             disable=None,
         )
 
-    def progress(done: int, total: int) -> None:
+    def progress(done: int, total: int, latest: dict | None = None) -> None:
         bar.n = min(done, total)
         bar.refresh()
 

@@ -8,6 +8,9 @@ loaders for local image files in :mod:`gdperceptron.data.loaders`.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,12 +28,17 @@ class Dataset:
         y: labels, shape ``(n,)``, float64, values in {-1, +1}.
         name: short name used in configs and reports.
         info: free-form metadata (parameters that made the data).
+        basis: ``() -> Q``, a closed-form orthonormal basis ``(d, k)`` of a subspace that
+            contains every ``x_i`` and is mapped to itself by the swap of the first two
+            coordinates, when the construction knows one (the minimal example); the exact
+            reduced simulation uses it instead of a QR. ``None`` otherwise.
     """
 
     X: np.ndarray
     y: np.ndarray
     name: str = "custom"
     info: dict[str, Any] = field(default_factory=dict)
+    basis: Callable[[], np.ndarray] | None = None
 
     @property
     def n(self) -> int:
@@ -109,7 +117,8 @@ def minimal_example(d: int, mu: float = 1.0) -> Dataset:
     d = int(d)
     X = np.ones((2, d))
     X[1, 0] += mu
-    return make_dataset(X, np.array([1.0, -1.0]), "minimal", {"d": d, "mu": float(mu)})
+    data = make_dataset(X, np.array([1.0, -1.0]), "minimal", {"d": d, "mu": float(mu)})
+    return dataclasses.replace(data, basis=functools.partial(minimal_example_basis, d))
 
 
 def loss_unreliable() -> Dataset:

@@ -24,10 +24,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-from gdperceptron._jax import jax, jnp
+from gdperceptron._jax import float64, jax, jnp
 from gdperceptron.engines.losses import hard_weights, logistic_loss, logistic_weights
 from gdperceptron.errors import GDPerceptronError
-from gdperceptron.models.builtin import Model
+from gdperceptron.models.protocol import Model
 
 ALGORITHM_NAMES = ("gd", "perceptron", "normalized-gd", "normalized-perceptron")
 
@@ -126,9 +126,9 @@ def perceptron_step(
     """
     alg = get_algorithm(algorithm) if isinstance(algorithm, str) else algorithm
     gamma = check_step(gamma)
-    X, y = jnp.asarray(X), jnp.asarray(y)
     margins = margins_fn(model, X, y)
 
+    @float64
     def step(theta: jax.Array) -> jax.Array:
         m, vjp = jax.vjp(margins, theta)
         w = alg.weights(m)
@@ -137,6 +137,7 @@ def perceptron_step(
     return step
 
 
+@float64
 def error_term(
     model: Model, X: jax.Array, y: jax.Array, gamma: float, theta: jax.Array
 ) -> jax.Array:

@@ -24,7 +24,8 @@ from gdperceptron.data.synthetic import (
 )
 from gdperceptron.engines.algorithms import ALGORITHM_NAMES, check_step
 from gdperceptron.errors import GDPerceptronError
-from gdperceptron.models.builtin import ACTIVATIONS, MODEL_NAMES, Model, make_model
+from gdperceptron.models.builtin import ACTIVATIONS, MODEL_NAMES, make_model
+from gdperceptron.models.protocol import Model
 
 DATA_NAMES = (
     "minimal",
@@ -39,10 +40,60 @@ DATA_NAMES = (
 )
 ENGINES = ("auto", "reduced", "full")
 
+# Which options each data set and each built-in model reads, and their defaults. An option
+# set (not None) where it does not apply is an error, and a resolved config records only the
+# options that apply: a config tells what determined the run, nothing else.
+_IMAGE_OPTIONS = ("classes", "n", "data_dir")
+DATA_OPTIONS: dict[str, tuple[str, ...]] = {
+    "minimal": ("d", "mu"),
+    "worst-case": ("n",),
+    "loss-unreliable": (),
+    "gaussian": ("n", "d", "margin"),
+    "breast-cancer": ("n",),
+    "digits": ("classes", "n"),
+    "mnist": _IMAGE_OPTIONS,
+    "fashion-mnist": _IMAGE_OPTIONS,
+    "cifar10": _IMAGE_OPTIONS,
+}
+FILE_DATA_OPTIONS = ("label_column",)
+MODEL_OPTIONS: dict[str, tuple[str, ...]] = {
+    "linear": (),
+    "tied": (),
+    "two-layer": ("width", "activation", "train_second_layer"),
+    "mlp": ("width", "depth", "activation"),
+}
+DEFAULTS: dict[str, Any] = {
+    "d": 100,
+    "mu": 1.0,
+    "margin": 0.1,
+    "classes": (0, 1),
+    "width": 16,
+    "activation": "relu",
+    "depth": 3,
+    "train_second_layer": True,
+}
+_N_DEFAULT = {"worst-case": 10, "gaussian": 100}
+_ALL_DATA_OPTIONS = ("d", "mu", "n", "margin", "classes", "data_dir", "label_column")
+_ALL_MODEL_OPTIONS = ("width", "activation", "depth", "train_second_layer")
+
+
+def is_model_spec(model: str) -> bool:
+    """A custom model given as ``path/to/file.py:factory`` or ``package.module:factory``."""
+    return isinstance(model, str) and ":" in model
+
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Everything that defines one run. Defaults: the minimal example with the tied model."""
+    """Everything that defines one run. Defaults: the minimal example with the tied model.
+
+    ``data`` is a name of :data:`DATA_NAMES` or the path of a data file
+    (:func:`gdperceptron.data.files.load_file`); ``model`` a name of ``MODEL_NAMES`` or a
+    factory ``path/to/file.py:factory`` / ``package.module:factory`` whose ``factory(d)``
+    returns a :class:`~gdperceptron.models.protocol.Model` or ``(apply_fn, params)``,
+    recorded as given. Data and model options are ``None`` unless set: each applies only
+    to the data sets / models that read it (:data:`DATA_OPTIONS`, :data:`MODEL_OPTIONS`),
+    with the defaults of :data:`DEFAULTS`.
+    """
 
     data: str = "minimal"
     model: str = "tied"
@@ -53,17 +104,18 @@ class RunConfig:
     stop_when_solved: bool = True
     engine: str = "auto"
     # data options
-    d: int = 100
-    mu: float = 1.0
+    d: int | None = None
+    mu: float | None = None
     n: int | None = None
-    margin: float = 0.1
-    classes: tuple[int, int] = (0, 1)
+    margin: float | None = None
+    classes: tuple[int, int] | None = None
     data_dir: str | None = None
+    label_column: int | None = None
     # model options
-    width: int = 16
-    activation: str = "relu"
-    depth: int = 3
-    train_second_layer: bool = True
+    width: int | None = None
+    activation: str | None = None
+    depth: int | None = None
+    train_second_layer: bool | None = None
     init_scale: float | None = None
     record_error: bool = False
 
@@ -71,30 +123,93 @@ class RunConfig:
         """A copy with some fields changed, validated."""
         return validate(dataclasses.replace(self, **changes))
 
+    def option(self, name: str) -> Any:
+        """The value of a data or model option: as set, else its default."""
+        value = getattr(self, name)
+        if value is not None:
+            return value
+        if name == "n":
+            return _N_DEFAULT.get(self.data)
+        return DEFAULTS.get(name)
+
     def to_dict(self) -> dict[str, Any]:
+        """Every field as given (``None`` where unset)."""
         out = dataclasses.asdict(self)
-        out["classes"] = list(self.classes)
+        if self.classes is not None:
+            out["classes"] = list(self.classes)
         return out
+
+    def resolved(self, data: Dataset | None = None) -> dict[str, Any]:
+        """The options that determine the run, defaults filled in, those that do not apply
+        left out; with ``data``, its real ``d`` and ``n`` (a file or image set, a
+        subsample)."""
+        applies = set(_data_options(self.data)) | set(_model_options(self.model))
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            name = f.name
+            if name in _ALL_DATA_OPTIONS or name in _ALL_MODEL_OPTIONS:
+                if name not in applies:
+                    continue
+                value = self.option(name)
+                if value is None:
+                    continue
+            else:
+                value = getattr(self, name)
+            out[name] = list(value) if isinstance(value, tuple) else value
+        if data is not None:
+            out["d"], out["n"] = data.d, data.n
+        return out
+
+
+def _is_file(data: str) -> bool:
+    return isinstance(data, str) and data not in DATA_NAMES
+
+
+def _data_options(data: str) -> tuple[str, ...]:
+    return FILE_DATA_OPTIONS if _is_file(data) else DATA_OPTIONS.get(data, ())
+
+
+def _model_options(model: str) -> tuple[str, ...]:
+    return () if is_model_spec(model) else MODEL_OPTIONS.get(model, ())
 
 
 def validate(config: RunConfig) -> RunConfig:
     """Check names and ranges; raise :class:`GDPerceptronError` with a one-line message."""
+    if not isinstance(config.data, str) or not config.data:
+        raise GDPerceptronError(f"data must be a data set name or a file path, got {config.data!r}")
+    if not isinstance(config.model, str) or not (
+        config.model in MODEL_NAMES or is_model_spec(config.model)
+    ):
+        raise GDPerceptronError(
+            f"unknown model {config.model!r}; choose one of {', '.join(MODEL_NAMES)} or give a "
+            "factory as path/to/file.py:factory or package.module:factory"
+        )
     for value, valid, what in (
-        (config.data, DATA_NAMES, "data set"),
-        (config.model, MODEL_NAMES, "model"),
         (config.algorithm, ALGORITHM_NAMES, "algorithm"),
-        (config.activation, tuple(ACTIVATIONS), "activation"),
         (config.engine, ENGINES, "engine"),
     ):
         if value not in valid:
             raise GDPerceptronError(f"unknown {what} {value!r}; choose one of {', '.join(valid)}")
+    if config.activation is not None and config.activation not in ACTIVATIONS:
+        raise GDPerceptronError(
+            f"unknown activation {config.activation!r}; choose one of {', '.join(ACTIVATIONS)}"
+        )
+    what_data = f"data file {config.data!r}" if _is_file(config.data) else f"data {config.data!r}"
+    for name in _ALL_DATA_OPTIONS:
+        if getattr(config, name) is not None and name not in _data_options(config.data):
+            raise GDPerceptronError(f"option {name} does not apply to {what_data}")
+    for name in _ALL_MODEL_OPTIONS:
+        if getattr(config, name) is not None and name not in _model_options(config.model):
+            raise GDPerceptronError(f"option {name} does not apply to model {config.model!r}")
     check_step(config.step)
     if int(config.max_iter) != config.max_iter or config.max_iter < 0:
         raise GDPerceptronError(f"max_iter must be an integer >= 0, got {config.max_iter}")
-    if config.model == "tied" and config.data == "minimal" and config.d < 2:
-        raise GDPerceptronError(f"the tied model needs d >= 2, got d = {config.d}")
-    if len(config.classes) != 2 or config.classes[0] == config.classes[1]:
-        raise GDPerceptronError(f"classes must be two distinct labels, got {config.classes}")
+    d = config.option("d")
+    if config.model == "tied" and config.data in ("minimal", "gaussian") and d < 2:
+        raise GDPerceptronError(f"the tied model needs d >= 2, got d = {d}")
+    classes = config.option("classes")
+    if classes is not None and (len(classes) != 2 or classes[0] == classes[1]):
+        raise GDPerceptronError(f"classes must be two distinct labels, got {classes}")
     return config
 
 
@@ -107,21 +222,40 @@ class Problem(NamedTuple):
 
 
 def make_data(config: RunConfig) -> Dataset:
-    """The data set a config names."""
-    name = config.data
+    """The data set a config names (or the data file it gives)."""
+    name, opt = config.data, config.option
+    if _is_file(name):
+        from gdperceptron.data.files import load_file
+
+        return load_file(name, label_column=config.label_column)
     if name == "minimal":
-        return minimal_example(config.d, config.mu)
+        return minimal_example(opt("d"), opt("mu"))
     if name == "worst-case":
-        return worst_case(config.n if config.n is not None else 10)
+        return worst_case(opt("n"))
     if name == "loss-unreliable":
         return loss_unreliable()
     if name == "gaussian":
-        n = config.n if config.n is not None else 100
-        return gaussian(n, config.d, config.margin, seed=config.seed)
+        return gaussian(opt("n"), opt("d"), opt("margin"), seed=config.seed)
     from gdperceptron.data.loaders import load_named
 
-    return load_named(
-        name, data_dir=config.data_dir, classes=tuple(config.classes), n=config.n, seed=config.seed
+    classes = opt("classes") if "classes" in DATA_OPTIONS[name] else None
+    return load_named(name, data_dir=config.data_dir, classes=classes, n=config.n, seed=config.seed)
+
+
+def make_run_model(config: RunConfig, d: int) -> Model:
+    """The model a config names, for input dimension ``d``."""
+    if is_model_spec(config.model):
+        from gdperceptron.models.factory import model_from_factory
+
+        return model_from_factory(config.model, d)
+    opt = config.option
+    return make_model(
+        config.model,
+        d,
+        width=opt("width"),
+        activation=opt("activation"),
+        depth=opt("depth"),
+        train_second_layer=opt("train_second_layer"),
     )
 
 
@@ -131,15 +265,16 @@ def build(config: RunConfig) -> Problem:
     data = make_data(config)
     if config.model == "tied" and data.d < 2:
         raise GDPerceptronError(f"the tied model needs d >= 2, the data have d = {data.d}")
-    model = make_model(
-        config.model,
-        data.d,
-        width=config.width,
-        activation=config.activation,
-        depth=config.depth,
-        train_second_layer=config.train_second_layer,
-    )
-    theta0 = model.initial_params(config.seed, config.init_scale)
+    model = make_run_model(config, data.d)
+    if model.init is None:
+        if config.init_scale is not None:
+            raise GDPerceptronError(
+                f"option init_scale does not apply to model {config.model!r}: it was built "
+                "from given parameters"
+            )
+        theta0 = model.params
+    else:
+        theta0 = model.initial_params(config.seed, config.init_scale)
     return Problem(data, model, theta0)
 
 

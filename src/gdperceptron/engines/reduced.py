@@ -43,7 +43,8 @@ import scipy.linalg
 from gdperceptron.data.synthetic import Dataset, make_dataset
 from gdperceptron.engines.trajectory import Trajectory, run
 from gdperceptron.errors import GDPerceptronError
-from gdperceptron.models.builtin import Involution, Model, involution, linear, mlp, tied, two_layer
+from gdperceptron.models.builtin import Involution, involution
+from gdperceptron.models.protocol import Model
 
 RTOL = 1e-10  # relative rank tolerance on |R_jj| / |R_00|; also the basis-check tolerance
 
@@ -80,38 +81,31 @@ class ReducedProblem(NamedTuple):
 
 def _first_layer(model: Model) -> tuple[int, int]:
     """``(offset, rows)``: the first-layer block of ``theta`` is
-    ``theta[offset : offset + rows * d]``, a row-major ``(rows, d)`` matrix."""
-    if model.name == "linear":
-        return 0, 1
-    if model.name == "tied":
-        return 2, 1
-    if model.name in ("two-layer", "mlp"):
-        return 0, int(model.info["width"])
-    raise GDPerceptronError(f"no reduced simulation for model {model.name!r}")
+    ``theta[offset : offset + rows * d]``, a row-major ``(rows, d)`` matrix (the model's
+    :class:`~gdperceptron.models.protocol.FirstLayer` declaration)."""
+    if model.first_layer is None:
+        raise GDPerceptronError(
+            f"no reduced simulation for model {model.name!r}: it does not declare how it "
+            "reads its input (Model.first_layer)"
+        )
+    return model.first_layer.offset, model.first_layer.rows
+
+
+def _involution(model: Model) -> Involution | None:
+    """``P`` when the model reads ``x`` through ``W x`` and ``W P x``, else ``None``."""
+    return None if model.first_layer is None else model.first_layer.involution
 
 
 def _same_model(model: Model, k: int, P: Involution | None) -> Model:
-    """The model of the same kind and options with input dimension ``k``."""
-    info = model.info
-    if model.name == "linear":
-        return linear(k)
-    if model.name == "tied":
-        return tied(k, P)
-    if model.name == "two-layer":
-        return two_layer(
-            k,
-            info["width"],
-            info["activation"],
-            train_second_layer=info["train_second_layer"],
-        )
-    return mlp(k, info["width"], info["depth"], info["activation"])
+    """The same model with input dimension ``k`` (and involution ``P~``)."""
+    return model.first_layer.rebuild(k, P)
 
 
 def _apply_rows(model: Model, X: np.ndarray) -> np.ndarray:
     """``X P`` for NumPy rows ``X`` (``(..., d)``), as ``Involution.apply_rows``; a
     permutation goes through ``np.take``, several times faster than fancy indexing at
     ``d = 10^6``."""
-    P = model.info["P"]
+    P = _involution(model)
     if P.perm is not None:
         return np.take(X, P.perm, axis=-1)
     return P.apply_rows(X)
@@ -121,7 +115,7 @@ def _spanning_rows(model: Model, X: np.ndarray) -> np.ndarray:
     """Rows whose span is the invariant subspace: ``x_i`` (shape ``(n, d)``) or, for the tied
     model, ``x_i + P x_i`` then ``x_i - P x_i`` (shape ``(2n, d)``). A fresh C-ordered array,
     so that its transpose is the Fortran-ordered ``(d, r)`` matrix LAPACK overwrites."""
-    if model.name != "tied":
+    if _involution(model) is None:
         return np.array(X, dtype=np.float64)
     n = X.shape[0]
     XP = _apply_rows(model, X)
@@ -142,7 +136,7 @@ def _pad(model: Model, Q: np.ndarray, k_min: int) -> np.ndarray:
         e = np.zeros(d)
         e[j] = 1.0
         cands = [e]
-        if model.name == "tied":
+        if _involution(model) is not None:
             Pe = _apply_rows(model, e)
             cands = [e + Pe, e - Pe]
         for v in cands:
@@ -174,10 +168,11 @@ def invariant_basis(model: Model, data: Dataset, *, rtol: float = RTOL) -> np.nd
     diag = np.abs(np.diag(R))
     k = int(np.sum(diag > rtol * diag[0])) if diag[0] > 0 else 0
     Q = np.array(Q[:, :k], order="F")
-    k_min = 2 if model.name == "tied" else 1
+    tied_p = _involution(model) is not None
+    k_min = 2 if tied_p else 1
     if k < k_min:
         Q = _pad(model, Q, k_min)
-    if model.name == "tied":
+    if tied_p:
         # Q_j is pivot column piv[j] minus its projection on Q_0..Q_{j-1}, all eigenvectors
         # of P (orthogonal eigenspaces), so Q_j has its pivot column's eigenvalue
         if k < k_min:
@@ -223,13 +218,13 @@ def _check_basis(model: Model, data: Dataset, Q: Any, rtol: float) -> np.ndarray
     k, tol = Q.shape[1], 10.0 * max(rtol, 1e-12)
     if np.max(np.abs(Q.T @ Q - np.eye(k))) > tol:
         raise GDPerceptronError("basis columns must be orthonormal")
-    if model.name == "tied" and k < 2:
-        raise GDPerceptronError("the tied model needs a basis with at least 2 columns")
+    if _involution(model) is not None and k < 2:
+        raise GDPerceptronError("a model with an involution needs a basis with at least 2 columns")
     rows = _spanning_rows(model, data.X)
     norms = np.linalg.norm(rows, axis=1)
     res = np.linalg.norm(rows - (rows @ Q) @ Q.T, axis=1)
     if np.any(res > tol * norms):
-        what = "x_i and P x_i" if model.name == "tied" else "x_i"
+        what = "x_i and P x_i" if _involution(model) is not None else "x_i"
         raise GDPerceptronError(f"basis does not span every {what} (relative residual > rtol)")
     return Q
 
@@ -251,7 +246,8 @@ def reduce_problem(
     the tied model, deeper layers, second layer) are unchanged.
 
     Args:
-        model: ``linear``, ``tied``, ``two-layer`` or ``mlp`` with ``model.d == data.d``.
+        model: any model that declares its first layer (``model.first_layer``: the
+            built-in linear, tied, two-layer and mlp models do), ``model.d == data.d``.
         data: ``(n, d)`` data.
         theta0: initial parameters, shape ``(model.n_params,)``.
         basis: optional ``(d, k)`` orthonormal basis of a ``P``-invariant subspace that
@@ -279,7 +275,7 @@ def reduce_problem(
     else:
         Q = _check_basis(model, data, basis, rtol)
     d, k = Q.shape
-    P = _reduced_involution(model, Q) if model.name == "tied" else None
+    P = _reduced_involution(model, Q) if _involution(model) is not None else None
     XQ = data.X @ Q
     norms = np.linalg.norm(data.X, axis=1)
     residual = np.linalg.norm(data.X - XQ @ Q.T, axis=1) / np.where(norms > 0, norms, 1.0)

@@ -9,24 +9,24 @@ from gdperceptron.engines.config import RunConfig, build, validate, versions
 from gdperceptron.engines.trajectory import Trajectory, run
 
 
-def execute(config: RunConfig, *, progress: Callable[[int, int], None] | None = None) -> Trajectory:
+def execute(config: RunConfig, *, progress: Callable[..., None] | None = None) -> Trajectory:
     """Build the data, model and initial parameters of ``config`` and run it.
 
-    ``config.engine`` chooses the simulation (docs/theory/minimal-example.md): ``full`` runs in the
-    original ``d``
-    dimensions (:func:`gdperceptron.trajectory.run`); ``reduced`` runs the exact
-    ``k``-dimensional simulation (:func:`gdperceptron.reduced.run_reduced_problem`, final
-    parameters in reduced coordinates); ``auto`` runs the reduced one when ``k < d``, else the
-    full one. For the minimal example the basis is the closed form
-    :func:`gdperceptron.data.synthetic.minimal_example_basis` (``k = min(d, 3)``), otherwise a
-    pivoted QR of the ``r = n`` (tied model: ``2n``) spanning vectors; ``auto`` skips that QR and
-    runs
-    the full engine when ``r >= d`` (a QR costing ``O(d^2 r)`` to save at most a factor
-    ``d / k`` per step). The returned trajectory's ``config["engine"]`` says which engine ran.
+    ``config.engine`` chooses the simulation (docs/theory/minimal-example.md): ``full`` runs
+    in the original ``d`` dimensions (:func:`gdperceptron.engines.trajectory.run`);
+    ``reduced`` runs the exact ``k``-dimensional simulation
+    (:func:`gdperceptron.engines.reduced.run_reduced_problem`, final parameters in reduced
+    coordinates); ``auto`` runs the reduced one when ``k < d``, else the full one. When the
+    data carry a closed-form basis (``Dataset.basis``: the minimal example's
+    :func:`gdperceptron.data.synthetic.minimal_example_basis`, ``k = min(d, 3)``) the reduced
+    engine uses it, otherwise a pivoted QR of the ``r = n`` spanning vectors (``2n`` for a
+    model that reads ``x`` through an involution too, like the tied model); ``auto`` skips
+    that QR and runs the full engine when ``r >= d`` (a QR costing ``O(d^2 r)`` to save at
+    most a factor ``d / k`` per step). The returned trajectory's ``config["engine"]`` says
+    which engine ran.
     """
     import dataclasses
 
-    from gdperceptron.data.synthetic import minimal_example_basis
     from gdperceptron.engines.reduced import reduce_problem, run_reduced_problem
 
     config = validate(config)
@@ -38,10 +38,13 @@ def execute(config: RunConfig, *, progress: Callable[[int, int], None] | None = 
         "record_error": config.record_error,
         "progress": progress,
     }
-    spanning = problem.data.n * (2 if config.model == "tied" else 1)
-    minimal = config.data == "minimal"
-    if config.engine == "reduced" or (config.engine == "auto" and (minimal or spanning < d)):
-        basis = minimal_example_basis(d) if minimal else None
+    layer = problem.model.first_layer
+    spanning = problem.data.n * (2 if layer is not None and layer.involution is not None else 1)
+    closed_form = problem.data.basis
+    if config.engine == "reduced" or (
+        config.engine == "auto" and (closed_form is not None or spanning < d)
+    ):
+        basis = closed_form() if closed_form is not None else None
         reduced = reduce_problem(problem.model, problem.data, problem.theta0, basis=basis)
         if config.engine == "reduced" or reduced.k < d:
             return run_reduced_problem(reduced, config.algorithm, config.step, **kwargs)
@@ -64,6 +67,6 @@ def summarize(config: RunConfig, traj: Trajectory) -> dict[str, Any]:
         "final_min_margin": float(traj.final_margins.min()),
         "elapsed_s": traj.elapsed_s,
         "engine": traj.config.get("engine", "full"),
-        "config": config.to_dict(),
+        "config": {**config.resolved(), "d": traj.config["d"], "n": traj.config["n"]},
         "versions": versions(),
     }

@@ -1,35 +1,42 @@
 """The run loop: a generalized perceptron run that returns its whole trajectory
 (docs/theory/setting.md, docs/theory/reduction.md).
 
-The loop is a jitted ``lax.scan`` over chunks of ``chunk`` steps, driven from Python so
-that long runs can stop early, report progress, and keep memory bounded by recording
-every ``record_every``-th iteration. Iteration ``t`` records the state *before* step
-``t + 1``: loss, min margin and misclassified count of ``theta_t``, the norm of the
+The loop is a compiled ``lax.while_loop`` over chunks of at most ``chunk`` steps, driven
+from Python so that long runs can stop early, report progress, and keep memory bounded by
+recording every ``record_every``-th iteration. Iteration ``t`` records the state *before*
+step ``t + 1``: loss, min margin and misclassified count of ``theta_t``, the norm of the
 logistic gradient ``||grad F(theta_t)||``, ``||theta_t||``, and on request the norm of the
-reduction's error term ``||xi_t||``.
+reduction's error term ``||xi_t||``. Records that cost a gradient pass are computed only on
+recorded iterations; a chunk leaves its loop as soon as the run stops and never steps past
+``max_iter``.
 
 The iteration complexity (docs/theory/setting.md) is the first ``t`` with every margin of
-``theta_t``
-strictly positive.
+``theta_t`` strictly positive (and ``theta_t`` finite).
+
+Compilation is ahead of time (``jit(...).lower(...).compile()``), once per model function,
+weight rule and array shapes, and never counted in ``elapsed_s``. The compiled functions are
+cached on the model's ``apply`` object itself, held weakly: a model that is no longer used
+takes its compilations with it, and two models whose ``apply`` differ never share one,
+whatever their names.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from gdperceptron._jax import jax, jnp
+from gdperceptron._jax import float64, jax, jnp
 from gdperceptron.data.synthetic import Dataset
 from gdperceptron.engines.algorithms import ALGORITHMS, Algorithm, check_step, get_algorithm
 from gdperceptron.engines.losses import hard_weights, logistic_loss, logistic_weights
 from gdperceptron.errors import GDPerceptronError
-from gdperceptron.models.builtin import Involution, Model
+from gdperceptron.models.protocol import Model, split_params
 
 METRICS = ("loss", "min_margin", "n_misclassified", "grad_norm", "param_norm", "error_norm")
 STOP_REASONS = ("solved", "max_iter", "non_finite")
@@ -47,9 +54,10 @@ class Trajectory:
         solved_iteration: first ``t`` with all margins ``> 0``, or ``None``.
         stop_reason: ``"solved"``, ``"max_iter"`` or ``"non_finite"``.
         n_steps: number of steps taken.
-        final_params: ``theta`` at the end, shape ``(p,)``.
+        final_params: ``theta`` at the end: shape ``(p,)``, or the pytree structure of
+            ``theta0`` when the run was started from a pytree.
         final_margins: margins of ``final_params``, shape ``(n,)``.
-        elapsed_s: wall time of the loop itself (compilation excluded).
+        elapsed_s: wall time of the steps taken (compilation excluded).
         config: the options of the run.
     """
 
@@ -75,108 +83,157 @@ class Trajectory:
         return self.metrics[name]
 
 
-def _structure_key(model: Model) -> tuple:
-    """A hashable key that determines ``model.apply`` (models are rebuilt per run)."""
-    items = []
-    for k, v in sorted(model.info.items()):
-        if isinstance(v, Involution):
-            v = (
-                "P",
-                v.d,
-                None if v.perm is None else v.perm.tobytes(),
-                None if v.matrix is None else v.matrix.tobytes(),
+# ------------------------------------------------------------- the compiled loop
+
+# apply object -> {static key -> compiled chunk}; held weakly on the apply object
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _compiled_chunk(model: Model, key: tuple, args: tuple, build: Callable) -> Any:
+    """The compiled chunk for ``model.apply`` and ``key`` (weight rule, flags, shapes),
+    lowered on ``args`` and compiled ahead of time on first use."""
+    per_fn = _COMPILED.get(model.apply)
+    if per_fn is None:
+        per_fn = {}
+        _COMPILED[model.apply] = per_fn
+    if key not in per_fn:
+        per_fn[key] = jax.jit(build(weakref.ref(model.apply))).lower(*args).compile()
+    return per_fn[key]
+
+
+def compiled_count(model: Model) -> int:
+    """How many compiled run loops are cached for ``model.apply`` (for tests and tools)."""
+    return len(_COMPILED.get(model.apply, {}))
+
+
+def _chunk_builder(
+    alg: Algorithm, chunk: int, n_rec: int, stop_when_solved: bool, record_error: bool
+) -> Callable:
+    """``apply_ref -> run_chunk``: the pure chunk of at most ``chunk`` iterations. The model
+    function is reached through a weak reference, alive while it is traced."""
+    is_gd_weights = alg.weights is logistic_weights
+
+    def build(apply_ref: Callable) -> Callable:
+        def run_chunk(theta, t, solved_at, t_max, every, X, y, gamma):
+            apply = apply_ref()
+            n = X.shape[0]
+
+            def margins(th):
+                return y * apply(th, X)
+
+            def records(m, vjp, sig, w, direction, th):
+                grad = -direction / n if is_gd_weights else -vjp(sig)[0] / n
+                rec = [
+                    logistic_loss(m),
+                    jnp.min(m),
+                    jnp.sum(m <= 0).astype(jnp.float64),
+                    jnp.linalg.norm(grad),
+                    jnp.linalg.norm(th),
+                ]
+                if record_error:
+                    rec.append(gamma / n * jnp.linalg.norm(vjp(sig - hard_weights(m))[0]))
+                return jnp.stack(rec)
+
+            def cond(state):
+                i, stopped = state[0], state[4]
+                return (i < chunk) & ~stopped
+
+            def body(state):
+                i, theta, t, solved_at, _, finite, buf, its, count = state
+                m, vjp = jax.vjp(margins, theta)
+                finite = jnp.all(jnp.isfinite(m)) & jnp.all(jnp.isfinite(theta))
+                solved_now = finite & jnp.all(m > 0)
+                solved_at = jnp.where((solved_at < 0) & solved_now, t, solved_at)
+                stop = ~finite | (t >= t_max)
+                if stop_when_solved:
+                    stop = stop | solved_now
+                sig = logistic_weights(m)
+                w = sig if is_gd_weights else alg.weights(m)
+                direction = vjp(w)[0]
+                do_record = (t % every == 0) | stop
+                rec = jax.lax.cond(
+                    do_record,
+                    lambda: records(m, vjp, sig, w, direction, theta),
+                    lambda: jnp.zeros(n_rec),
+                )
+                # written at slot `count` either way: a slot not kept is overwritten by the
+                # next record, and only the first `count` slots are read
+                buf = buf.at[count].set(rec)
+                its = its.at[count].set(t)
+                count = count + do_record.astype(count.dtype)
+                new = theta + alg.step_size(m, w, gamma) * direction
+                theta = jnp.where(stop, theta, new)
+                t = t + jnp.where(stop, 0, 1)
+                return (i + 1, theta, t, solved_at, stop, finite, buf, its, count)
+
+            state = (
+                jnp.asarray(0),
+                theta,
+                t,
+                solved_at,
+                jnp.asarray(False),
+                jnp.asarray(True),
+                jnp.zeros((chunk, n_rec)),
+                jnp.full((chunk,), -1, dtype=t.dtype),
+                jnp.asarray(0),
             )
-        items.append((k, v))
-    return (model.name, model.d, model.n_params, tuple(items))
+            _, theta, t, solved_at, stopped, finite, buf, its, count = jax.lax.while_loop(
+                cond, body, state
+            )
+            return theta, t, solved_at, stopped, finite, buf, its, count
+
+        return run_chunk
+
+    return build
 
 
-_CHUNK_CACHE: dict[tuple, Callable] = {}
+# --------------------------------------------------------------------- the run
 
 
-def _compiled_chunk(
-    model: Model, alg_name: str, chunk: int, stop_when_solved: bool, record_error: bool
-) -> Callable:
-    """The jitted chunk of ``chunk`` steps, cached on the model's structure so that repeated
-    runs (other data of the same shape, other step or start) reuse one compilation."""
-    key = (_structure_key(model), alg_name, chunk, stop_when_solved, record_error)
-    if key not in _CHUNK_CACHE:
-        if len(_CHUNK_CACHE) >= 64:
-            _CHUNK_CACHE.pop(next(iter(_CHUNK_CACHE)))
-        _CHUNK_CACHE[key] = _build_chunk(model, alg_name, chunk, stop_when_solved, record_error)
-    return _CHUNK_CACHE[key]
+def _check_int(value: Any, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer, float)):
+        raise GDPerceptronError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if not math.isfinite(value) or int(value) != value or value < minimum:
+        raise GDPerceptronError(f"{name} must be an integer >= {minimum}, got {value}")
+    if value > 2**62:
+        raise GDPerceptronError(f"{name} must be at most 2**62, got {value}")
+    return int(value)
 
 
-def _build_chunk(
-    model: Model, alg_name: str, chunk: int, stop_when_solved: bool, record_error: bool
-) -> Callable:
-    alg = get_algorithm(alg_name)
-
-    def body(carry, _, X, y, gamma):
-        theta, t, solved_at, frozen, t_max = carry
-        n = X.shape[0]
-        m, vjp = jax.vjp(lambda th: y * model.apply(th, X), theta)
-        sig = logistic_weights(m)
-        w = sig if alg.weights is logistic_weights else alg.weights(m)
-        direction = vjp(w)[0]
-        grad = -vjp(sig)[0] / n if alg.weights is not logistic_weights else -direction / n
-        rec = [
-            logistic_loss(m),
-            jnp.min(m),
-            jnp.sum(m <= 0).astype(jnp.float64),
-            jnp.linalg.norm(grad),
-            jnp.linalg.norm(theta),
-        ]
-        if record_error:
-            rec.append(gamma / n * jnp.linalg.norm(vjp(sig - hard_weights(m))[0]))
-        solved_now = jnp.all(m > 0)
-        solved_at = jnp.where((solved_at < 0) & solved_now, t, solved_at)
-        finite = jnp.all(jnp.isfinite(theta)) & jnp.isfinite(rec[0])
-        stop = frozen | ~finite | (t >= t_max)
-        if stop_when_solved:
-            stop = stop | (solved_at >= 0)
-        new = theta + alg.step_size(m, w, gamma) * direction
-        theta = jnp.where(stop, theta, new)
-        carry = (theta, t + jnp.where(stop, 0, 1), solved_at, stop, t_max)
-        return carry, (jnp.stack(rec), stop, finite)
-
-    def run_chunk(theta, t, solved_at, t_max, X, y, gamma):
-        carry = (theta, t, solved_at, jnp.asarray(False), t_max)
-        (theta, t, solved_at, _, _), out = jax.lax.scan(
-            functools.partial(body, X=X, y=y, gamma=gamma), carry, None, length=chunk
-        )
-        return (theta, t, solved_at), out
-
-    return jax.jit(run_chunk)
-
-
+@float64
 def run(
     model: Model,
     data: Dataset,
     algorithm: str | Algorithm,
     step: float,
     *,
-    theta0: Any,
+    theta0: Any = None,
     max_iter: int = 10_000,
     stop_when_solved: bool = True,
     record_error: bool = False,
     record_every: int | None = None,
     chunk: int = 256,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[..., None] | None = None,
 ) -> Trajectory:
     """Run a generalized perceptron from ``theta0`` and return its :class:`Trajectory`.
 
     Args:
-        model: the model (docs/theory/models.md); ``model.d`` must equal ``data.d``.
+        model: the model (docs/theory/models.md); ``model.d``, when set, must equal
+            ``data.d``.
         data: the data set; labels in {-1, +1}.
         algorithm: a name in ``ALGORITHM_NAMES`` or an :class:`Algorithm`.
         step: ``gamma > 0`` (docs/theory/reduction.md table).
-        theta0: initial parameters, shape ``(model.n_params,)``.
+        theta0: initial parameters: the flat vector of shape ``(model.n_params,)`` or, for
+            a model built from a pytree, a pytree of that structure. Default:
+            ``model.params`` for a model built from given parameters.
         max_iter: largest number of steps.
         stop_when_solved: stop at the first iteration with all margins positive.
         record_error: also record ``||xi_t||``, the norm of the reduction's error term.
         record_every: record every k-th iteration; default ``ceil(max_iter / 20000)``.
-        chunk: steps per compiled scan.
-        progress: called with ``(steps_done, max_iter)`` after each chunk.
+        chunk: largest number of iterations per compiled call (between two calls the loop
+            returns to Python: progress, interruption).
+        progress: called after each chunk as ``progress(steps_done, max_iter, latest)``,
+            ``latest`` the dict of the last recorded metrics.
 
     Example:
         >>> from gdperceptron import minimal_example, linear, run
@@ -185,74 +242,79 @@ def run(
         >>> traj.stop_reason, traj.solved_iteration is not None
         ('solved', True)
     """
+    if not isinstance(model, Model):
+        raise GDPerceptronError(
+            f"model must be a gdperceptron Model (see from_apply), got {type(model).__name__}"
+        )
+    if not isinstance(data, Dataset):
+        raise GDPerceptronError(
+            f"data must be a gdperceptron Dataset (see make_dataset), got {type(data).__name__}"
+        )
     alg = get_algorithm(algorithm) if isinstance(algorithm, str) else algorithm
-    gamma = check_step(step)
-    if model.d != data.d:
-        raise GDPerceptronError(f"model expects d = {model.d} features, data have {data.d}")
-    if int(max_iter) != max_iter or max_iter < 0:
-        raise GDPerceptronError(f"max_iter must be an integer >= 0, got {max_iter}")
-    max_iter = int(max_iter)
-    theta0 = np.asarray(theta0, dtype=np.float64)
-    if theta0.shape != (model.n_params,):
-        raise GDPerceptronError(f"theta0 must have shape ({model.n_params},), got {theta0.shape}")
-    if record_every is not None and (int(record_every) != record_every or record_every < 1):
-        raise GDPerceptronError(f"record_every must be an integer >= 1, got {record_every}")
-    if int(chunk) != chunk or chunk < 1:
-        # chunk = 0 would scan zero steps per call and never reach a stop: an endless loop
-        raise GDPerceptronError(f"chunk must be an integer >= 1, got {chunk}")
-    chunk = int(chunk)
-    every = int(record_every) if record_every is not None else max(1, math.ceil(max_iter / 20_000))
-    X, y = jnp.asarray(data.X), jnp.asarray(data.y)
-    if alg.name not in ALGORITHMS or ALGORITHMS[alg.name] is not alg:
+    if not isinstance(alg, Algorithm) or ALGORITHMS.get(alg.name) is not alg:
         raise GDPerceptronError(
             "custom algorithms are not supported by run(); "
             "use perceptron_step for a custom weight rule"
         )
-    fn = _compiled_chunk(
-        model,
+    gamma = check_step(step)
+    if model.d is not None and model.d != data.d:
+        raise GDPerceptronError(f"model expects d = {model.d} features, data have {data.d}")
+    max_iter = _check_int(max_iter, "max_iter", 0)
+    if record_every is not None:
+        record_every = _check_int(record_every, "record_every", 1)
+    # chunk = 0 would run zero steps per call and never reach a stop: an endless loop
+    chunk = _check_int(chunk, "chunk", 1)
+    if theta0 is None:
+        if model.params is None:
+            raise GDPerceptronError("theta0 is required (the model has no given parameters)")
+        theta0 = model.params
+    flat0, structured = split_params(model, theta0)
+    every = record_every if record_every is not None else max(1, math.ceil(max_iter / 20_000))
+    X, y = jnp.asarray(data.X, dtype=jnp.float64), jnp.asarray(data.y, dtype=jnp.float64)
+    names = METRICS if record_error else METRICS[:-1]
+    # chunk never longer than the run: a short run compiles (and allocates) a short loop
+    length = max(1, min(chunk, max_iter + 1))
+    theta = jnp.asarray(flat0)
+    t, solved_at = jnp.asarray(0), jnp.asarray(-1)
+    t_max, every_j, g = jnp.asarray(max_iter), jnp.asarray(every), jnp.asarray(gamma)
+    args = (theta, t, solved_at, t_max, every_j, X, y, g)
+    key = (
         alg.name,
-        int(chunk),
+        length,
         bool(stop_when_solved),
         bool(record_error),
+        tuple((a.shape, str(a.dtype)) for a in args),
     )
-    theta, t, solved_at = jnp.asarray(theta0), jnp.asarray(0), jnp.asarray(-1)
-    t_max = jnp.asarray(max_iter)
-    g = jnp.asarray(gamma)
-    fn(theta, t, solved_at, t_max, X, y, g)  # compile (or hit the cache) before timing
+    build = _chunk_builder(alg, length, len(names), bool(stop_when_solved), bool(record_error))
+    fn = _compiled_chunk(model, key, args, build)
 
-    names = METRICS if record_error else METRICS[:-1]
     iters: list[np.ndarray] = []
     recs: list[np.ndarray] = []
     start = time.perf_counter()
-    done = 0
     while True:
-        (theta, t, solved_at), (rec, stopped, finite) = fn(theta, t, solved_at, t_max, X, y, g)
-        rec, stopped, finite = np.asarray(rec), np.asarray(stopped), np.asarray(finite)
-        k = np.arange(chunk)
-        first_stop = int(np.argmax(stopped)) if stopped.any() else chunk
-        sel = (k <= first_stop) & (((done + k) % every == 0) | (k == first_stop))
-        iters.append(done + k[sel])
-        recs.append(rec[sel])
-        if stopped.any():
+        theta, t, solved_at, stopped, finite, buf, its, count = fn(
+            theta, t, solved_at, t_max, every_j, X, y, g
+        )
+        c = int(count)  # waits for the chunk: the clock measures the steps, not a dispatch
+        iters.append(np.asarray(its)[:c])
+        recs.append(np.asarray(buf)[:c])
+        if bool(stopped):
             break
-        done += chunk
-        if progress is not None:
-            progress(done, max_iter)
+        if progress is not None and c:
+            progress(int(t), max_iter, dict(zip(names, recs[-1][-1].tolist(), strict=True)))
     elapsed = time.perf_counter() - start
-    steps = done + first_stop
-    if not finite[first_stop]:
+    steps = int(t)
+    if not bool(finite):
         stop_reason = "non_finite"
     elif stop_when_solved and int(solved_at) >= 0:
         stop_reason = "solved"
     else:
         stop_reason = "max_iter"
-    if progress is not None:
-        progress(max_iter, max_iter)
 
-    iterations = np.concatenate(iters)
+    iterations = np.concatenate(iters).astype(np.int64)
     table = np.concatenate(recs)
-    _, uniq = np.unique(iterations, return_index=True)
-    iterations, table = iterations[uniq], table[uniq]
+    if progress is not None:
+        progress(steps, max_iter, dict(zip(names, table[-1].tolist(), strict=True)))
     metrics = {name: table[:, k] for k, name in enumerate(names)}
     metrics["n_misclassified"] = metrics["n_misclassified"].astype(np.int64)
     final = np.asarray(theta)
@@ -263,8 +325,8 @@ def run(
         solved_iteration=s if s >= 0 else None,
         stop_reason=stop_reason,
         n_steps=steps,
-        final_params=final,
-        final_margins=np.asarray(data.y * np.asarray(model.apply(jnp.asarray(final), X))),
+        final_params=model.structured(final) if structured else final,
+        final_margins=np.asarray(y * model.apply(jnp.asarray(final), X), dtype=np.float64),
         elapsed_s=elapsed,
         config={
             "model": model.name,

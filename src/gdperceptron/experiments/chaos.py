@@ -37,11 +37,11 @@ import math
 from pathlib import Path
 from typing import Any
 
+import jax
 import numpy as np
 
 from gdperceptron import (
     breast_cancer,
-    jax,
     linear,
     logistic_loss,
     margins_fn,

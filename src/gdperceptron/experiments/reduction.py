@@ -32,11 +32,11 @@ import math
 from pathlib import Path
 from typing import Any
 
+import jax
 import numpy as np
 
 from gdperceptron import (
     error_term,
-    jax,
     linear,
     load_named,
     margins_fn,

@@ -1,1 +1,2 @@
-"""Models f(x; theta): the protocol and the built-in models."""
+"""Models f(x; theta): the protocol (:mod:`~gdperceptron.models.protocol`) and the built-in
+models (:mod:`~gdperceptron.models.builtin`), which are ordinary instances of it."""

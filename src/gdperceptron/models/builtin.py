@@ -1,16 +1,22 @@
-"""Models ``f(x; theta)`` with a flat float64 parameter vector ``theta`` (docs/theory/models.md).
+"""The built-in models, each an ordinary :class:`~gdperceptron.models.protocol.Model`
+(docs/theory/models.md).
 
-Every model is a frozen :class:`Model`: a pure ``apply(theta, X) -> f`` of shapes
-``(p,), (n, d) -> (n,)`` and a seeded ``init(seed, init_scale) -> theta``. Margins are
-``m_i = y_i f(x_i; theta)``; the algorithms only ever need ``apply``.
+Each ``apply`` is a small frozen dataclass compared by value (:class:`LinearApply`,
+:class:`TiedApply`, :class:`NetworkApply`): two models built with the same options have
+equal ``apply`` objects, so a compile cache keyed on ``apply`` serves both, and models with
+other options or other functions never share a compilation. The built-ins declare what
+engines may use: ``degree`` (positive homogeneity) and ``first_layer`` (how ``x`` enters,
+for the exact reduced simulation). Margins are ``m_i = y_i f(x_i; theta)``.
 
 Initialisation: every coordinate of a weight matrix with fan-in ``k`` is drawn from
 ``N(0, init_scale**2 / k)``; for the tied model every coordinate (``u`` included) is
-``N(0, init_scale**2 / d)``, the docs/theory/minimal-example.md default with ``init_scale = 1``.
+``N(0, init_scale**2 / d)``, the default of docs/theory/minimal-example.md with
+``init_scale = 1``.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +25,7 @@ import numpy as np
 
 from gdperceptron._jax import jax, jnp
 from gdperceptron.errors import GDPerceptronError
+from gdperceptron.models.protocol import FirstLayer, Model
 
 ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
     "identity": lambda z: z,
@@ -27,77 +34,33 @@ ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
     "tanh": jnp.tanh,
     "square": jnp.square,
 }
+# phi(c z) = c^k phi(z) for every c > 0: the degree k of each positively homogeneous activation
+_ACTIVATION_DEGREE = {"identity": 1, "relu": 1, "leaky_relu": 1, "square": 2}
 MODEL_NAMES = ("linear", "tied", "two-layer", "mlp")
 
 
-@dataclass(frozen=True, eq=False)
-class Model:
-    """A model with flat parameters.
-
-    Attributes:
-        name: one of :data:`MODEL_NAMES`.
-        d: input dimension.
-        n_params: length ``p`` of ``theta``.
-        apply: ``(theta (p,), X (n, d)) -> f (n,)``, pure and differentiable.
-        init: ``(seed, init_scale) -> theta (p,)`` as a NumPy float64 array.
-        default_init_scale: the scale used when none is given.
-        info: the model's options (width, activation, ...), for configs and reports.
-    """
-
-    name: str
-    d: int
-    n_params: int
-    apply: Callable[[jax.Array, jax.Array], jax.Array]
-    init: Callable[[int, float], np.ndarray]
-    default_init_scale: float
-    info: dict[str, Any] = field(default_factory=dict)
-
-    def margins(self, theta: jax.Array, X: jax.Array, y: jax.Array) -> jax.Array:
-        """``m_i = y_i f(x_i; theta)``, shape ``(n,)`` (docs/theory/setting.md)."""
-        return y * self.apply(theta, X)
-
-    def initial_params(self, seed: int, init_scale: float | None = None) -> np.ndarray:
-        """Seeded initial parameters; ``init_scale`` defaults to ``default_init_scale``."""
-        scale = self.default_init_scale if init_scale is None else float(init_scale)
-        if not np.isfinite(scale) or scale < 0:
-            raise GDPerceptronError(f"init_scale must be a finite number >= 0, got {scale}")
-        return self.init(int(seed), scale)
-
-
 def _check_dim(d: int, minimum: int = 1) -> int:
-    if int(d) != d or d < minimum:
+    if isinstance(d, bool) or not isinstance(d, (int, np.integer, float)) or int(d) != d:
+        raise GDPerceptronError(f"input dimension d must be an integer >= {minimum}, got {d!r}")
+    if d < minimum:
         raise GDPerceptronError(f"input dimension d must be an integer >= {minimum}, got {d}")
     return int(d)
 
 
 def _check_width(width: int) -> int:
+    if isinstance(width, bool) or not isinstance(width, (int, np.integer, float)):
+        raise GDPerceptronError(f"width must be an integer >= 1, got {width!r}")
     if int(width) != width or width < 1:
         raise GDPerceptronError(f"width must be an integer >= 1, got {width}")
     return int(width)
 
 
 def _activation(name: str) -> Callable[[jax.Array], jax.Array]:
-    if name not in ACTIVATIONS:
+    if not isinstance(name, str) or name not in ACTIVATIONS:
         raise GDPerceptronError(
             f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}"
         )
     return ACTIVATIONS[name]
-
-
-def linear(d: int) -> Model:
-    """Linear model ``f(x; v) = <v, x>``, ``theta = v`` of shape ``(d,)`` (docs/theory/models.md).
-
-    Default initialisation ``v_0 = 0`` (init_scale 0), as in the perceptron analysis.
-    """
-    d = _check_dim(d)
-
-    def apply(theta: jax.Array, X: jax.Array) -> jax.Array:
-        return X @ theta
-
-    def init(seed: int, scale: float) -> np.ndarray:
-        return scale / np.sqrt(d) * np.random.default_rng(seed).standard_normal(d)
-
-    return Model("linear", d, d, apply, init, 0.0, {})
 
 
 # ---------------------------------------------------------------- involutions P
@@ -106,11 +69,25 @@ def linear(d: int) -> Model:
 @dataclass(frozen=True, eq=False)
 class Involution:
     """A symmetric orthogonal ``P`` (``P = P^T``, ``P^2 = I``), stored as a permutation of
-    coordinates when it is one (so that ``d = 10^7`` costs O(d)) or as a dense matrix."""
+    coordinates when it is one (so that ``d = 10^7`` costs O(d)) or as a dense matrix.
+    Compared and hashed by value (a digest of its entries)."""
 
     d: int
     perm: np.ndarray | None = None
     matrix: np.ndarray | None = None
+    digest: str = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        h = hashlib.sha256(str(self.d).encode())
+        for part in (self.perm, self.matrix):
+            h.update(b"-" if part is None else np.ascontiguousarray(part).tobytes())
+        object.__setattr__(self, "digest", h.hexdigest())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Involution) and other.digest == self.digest
+
+    def __hash__(self) -> int:
+        return hash(self.digest)
 
     def apply_rows(self, X: Any) -> Any:
         """Rows of ``X`` mapped by ``P``: returns ``X P`` (= ``(P x_i)^T`` per row)."""
@@ -126,8 +103,8 @@ class Involution:
 
 
 def swap(d: int, i: int = 0, j: int = 1) -> Involution:
-    """The involution swapping coordinates ``i`` and ``j`` (docs/theory/models.md default: 1 and
-    2)."""
+    """The involution swapping coordinates ``i`` and ``j`` (docs/theory/models.md default:
+    the first two)."""
     d = _check_dim(d, 2)
     if not (0 <= i < d and 0 <= j < d) or i == j:
         raise GDPerceptronError(f"swap needs two distinct coordinates in [0, {d}), got {i}, {j}")
@@ -152,62 +129,144 @@ def involution(P: Any) -> Involution:
     return Involution(d, matrix=P)
 
 
+# ------------------------------------------------------------------ apply objects
+
+
+@dataclass(frozen=True)
+class LinearApply:
+    """``f(x; v) = <v, x>``: ``(theta (d,), X (n, d)) -> X theta (n,)``."""
+
+    def __call__(self, theta: jax.Array, X: jax.Array) -> jax.Array:
+        return X @ theta
+
+
+@dataclass(frozen=True)
+class TiedApply:
+    """``f(x; theta) = u_1 <w, x> + u_2 <w, P x>`` with ``theta = (u_1, u_2, w)``."""
+
+    P: Involution
+
+    def __call__(self, theta: jax.Array, X: jax.Array) -> jax.Array:
+        w = theta[2:]
+        return theta[0] * (X @ w) + theta[1] * (self.P.apply_rows(X) @ w)
+
+
+@dataclass(frozen=True)
+class NetworkApply:
+    """``f(x) = u^T phi(W_L ... phi(W_1 x))``; ``theta`` holds the flattened
+    ``W_1, ..., W_L`` (row-major) and then ``u``, unless ``fixed_u`` gives ``u``."""
+
+    shapes: tuple[tuple[int, ...], ...]
+    activation: str
+    fixed_u: tuple[float, ...] | None = None
+
+    def __call__(self, theta: jax.Array, X: jax.Array) -> jax.Array:
+        phi = ACTIVATIONS[self.activation]
+        layers, offset = [], 0
+        for shape in self.shapes:
+            size = int(np.prod(shape))
+            layers.append(theta[offset : offset + size].reshape(shape))
+            offset += size
+        u = layers.pop() if self.fixed_u is None else jnp.asarray(self.fixed_u)
+        h = X
+        for W in layers:
+            h = phi(h @ W.T)
+        return h @ u
+
+
+# -------------------------------------------------------------------- the models
+
+
+def linear(d: int) -> Model:
+    """Linear model ``f(x; v) = <v, x>``, ``theta = v`` of shape ``(d,)``
+    (docs/theory/models.md). 1-homogeneous.
+
+    Default initialisation ``v_0 = 0`` (init_scale 0), as in the perceptron analysis.
+    """
+    d = _check_dim(d)
+
+    def init(seed: int, scale: float) -> np.ndarray:
+        return scale / np.sqrt(d) * np.random.default_rng(seed).standard_normal(d)
+
+    layer = FirstLayer(offset=0, rows=1, involution=None, rebuild=lambda k, _: linear(k))
+    return Model("linear", d, d, LinearApply(), init, 0.0, {}, degree=1, first_layer=layer)
+
+
 def tied(d: int, P: Any = None) -> Model:
-    """Tied two-layer model ``f(x; theta) = u_1 <w, x> + u_2 <w, P x>`` (docs/theory/models.md).
+    """Tied two-layer model ``f(x; theta) = u_1 <w, x> + u_2 <w, P x>``
+    (docs/theory/models.md). 2-homogeneous.
 
     ``theta = (u_1, u_2, w)``, shape ``(d + 2,)``; ``P`` a symmetric orthogonal matrix
-    (default: swap of coordinates 1 and 2). Margins are ``m_i = 1/2 theta^T A(a_i) theta``.
-    Initialisation: every coordinate ``N(0, init_scale**2 / d)``.
+    (default: swap of the first two coordinates). Margins are
+    ``m_i = 1/2 theta^T A(a_i) theta``. Initialisation: every coordinate
+    ``N(0, init_scale**2 / d)``.
     """
     d = _check_dim(d, 2)
     inv = swap(d) if P is None else involution(P)
     if inv.d != d:
         raise GDPerceptronError(f"P has dimension {inv.d} but the model has d = {d}")
 
-    def apply(theta: jax.Array, X: jax.Array) -> jax.Array:
-        w = theta[2:]
-        return theta[0] * (X @ w) + theta[1] * (inv.apply_rows(X) @ w)
-
     def init(seed: int, scale: float) -> np.ndarray:
         return scale / np.sqrt(d) * np.random.default_rng(seed).standard_normal(d + 2)
 
-    return Model("tied", d, d + 2, apply, init, 1.0, {"P": inv})
+    def margin_matrix(a: np.ndarray) -> np.ndarray:
+        # A(a) = [[0, 0, a^T], [0, 0, (P a)^T], [a, P a, 0]]: m = 1/2 theta^T A(y x) theta
+        A = np.zeros((d + 2, d + 2))
+        A[0, 2:] = A[2:, 0] = a
+        A[1, 2:] = A[2:, 1] = inv.apply_rows(a)
+        return A
 
-
-# ------------------------------------------------------------ multilayer networks
+    layer = FirstLayer(offset=2, rows=1, involution=inv, rebuild=lambda k, Pk: tied(k, Pk))
+    return Model(
+        "tied",
+        d,
+        d + 2,
+        TiedApply(inv),
+        init,
+        1.0,
+        {"P": inv},
+        degree=2,
+        first_layer=layer,
+        margin_matrix=margin_matrix,
+    )
 
 
 def _network(
     name: str,
     shapes: list[tuple[int, ...]],
-    phi: Callable,
+    activation: str,
     fixed_u: np.ndarray | None,
     d: int,
     info: dict[str, Any],
+    rebuild: Callable[[int, Any], Model],
 ) -> Model:
-    """Fully connected net ``f(x) = u^T phi(W_L ... phi(W_1 x))``; ``theta`` holds the
-    flattened ``W_1, ..., W_L`` (row-major) and then ``u`` unless ``fixed_u`` is given."""
+    """A fully connected net (:class:`NetworkApply`) with its initialiser and declarations:
+    ``degree = L`` times the activation's degree, ``L`` the number of trained weight
+    layers, when the activation is positively homogeneous (no biases anywhere)."""
+    _activation(activation)
     sizes = [int(np.prod(s)) for s in shapes]
-    offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
-    p = offsets[-1]
-
-    def unflatten(theta: jax.Array) -> list[jax.Array]:
-        return [theta[offsets[k] : offsets[k + 1]].reshape(s) for k, s in enumerate(shapes)]
-
-    def apply(theta: jax.Array, X: jax.Array) -> jax.Array:
-        layers = unflatten(theta)
-        u = layers.pop() if fixed_u is None else jnp.asarray(fixed_u)
-        h = X
-        for W in layers:
-            h = phi(h @ W.T)
-        return h @ u
+    apply = NetworkApply(
+        tuple(tuple(s) for s in shapes),
+        activation,
+        None if fixed_u is None else tuple(float(v) for v in fixed_u),
+    )
 
     def init(seed: int, scale: float) -> np.ndarray:
         rng = np.random.default_rng(seed)
         parts = [scale / np.sqrt(s[-1]) * rng.standard_normal(s).ravel() for s in shapes]
         return np.concatenate(parts)
 
-    return Model(name, d, p, apply, init, 1.0, info)
+    # Scaling every trained matrix by c > 0 with phi(c z) = c^a phi(z): the j-th hidden
+    # layer scales by c^(e_j), e_1 = a, e_j = a (1 + e_(j-1)); the output by c^(e_H + 1) when
+    # u is trained, c^(e_H) when it is fixed. relu (a = 1): degree = number of trained layers.
+    degree = None
+    if activation in _ACTIVATION_DEGREE:
+        a, e = _ACTIVATION_DEGREE[activation], 0
+        for _ in range(len(shapes) - (1 if fixed_u is None else 0)):
+            e = a * (1 + e)
+        degree = e + (1 if fixed_u is None else 0)
+    layer = FirstLayer(offset=0, rows=int(shapes[0][0]), involution=None, rebuild=rebuild)
+    return Model(name, d, int(sum(sizes)), apply, init, 1.0, info, degree=degree, first_layer=layer)
 
 
 def two_layer(
@@ -218,31 +277,39 @@ def two_layer(
     ``theta = (vec(W), u)`` with ``W`` of shape ``(width, d)`` row-major and ``u`` of shape
     ``(width,)``; with ``train_second_layer=False`` ``theta = vec(W)`` and ``u`` is fixed at
     ``u_j = (-1)^j / sqrt(width)``. ``phi`` in identity, relu, leaky_relu (slope 0.1),
-    tanh, square.
+    tanh, square. Degree of homogeneity: 2 (relu, leaky_relu, identity) or 3 (square) with
+    ``u`` trained, 1 or 2 with ``u`` fixed; none for tanh.
     """
     d, m = _check_dim(d), _check_width(width)
-    phi = _activation(activation)
+    _activation(activation)
     info = {"width": m, "activation": activation, "train_second_layer": train_second_layer}
+
+    def rebuild(k: int, _: Any) -> Model:
+        return two_layer(k, m, activation, train_second_layer=train_second_layer)
+
     if train_second_layer:
-        return _network("two-layer", [(m, d), (m,)], phi, None, d, info)
+        return _network("two-layer", [(m, d), (m,)], activation, None, d, info, rebuild)
     fixed_u = np.where(np.arange(m) % 2 == 0, 1.0, -1.0) / np.sqrt(m)
-    return _network("two-layer", [(m, d)], phi, fixed_u, d, info)
+    return _network("two-layer", [(m, d)], activation, fixed_u, d, info, rebuild)
 
 
 def mlp(d: int, width: int = 16, depth: int = 3, activation: str = "relu") -> Model:
-    """Fully connected network of ``depth`` weight layers (docs/theory/models.md), every layer
-    trained:
-    ``f(x) = u^T phi(W_{L-1} ... phi(W_1 x))`` with ``L = depth``, ``W_1`` of shape
-    ``(width, d)``, the others ``(width, width)``, ``u`` of shape ``(width,)``.
-    ``depth = 2`` is the two-layer network.
+    """Fully connected network of ``depth`` weight layers (docs/theory/models.md), every
+    layer trained: ``f(x) = u^T phi(W_{L-1} ... phi(W_1 x))`` with ``L = depth``, ``W_1`` of
+    shape ``(width, d)``, the others ``(width, width)``, ``u`` of shape ``(width,)``.
+    ``depth = 2`` is the two-layer network. Degree ``depth`` for relu, leaky_relu and
+    identity.
     """
     d, m = _check_dim(d), _check_width(width)
+    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer, float)):
+        raise GDPerceptronError(f"depth must be an integer >= 2, got {depth!r}")
     if int(depth) != depth or depth < 2:
         raise GDPerceptronError(f"depth must be an integer >= 2, got {depth}")
-    phi = _activation(activation)
+    _activation(activation)
     shapes = [(m, d)] + [(m, m)] * (int(depth) - 2) + [(m,)]
     info = {"width": m, "depth": int(depth), "activation": activation}
-    return _network("mlp", shapes, phi, None, d, info)
+    L = int(depth)
+    return _network("mlp", shapes, activation, None, d, info, lambda k, _: mlp(k, m, L, activation))
 
 
 def make_model(
@@ -255,7 +322,7 @@ def make_model(
     train_second_layer: bool = True,
     P: Any = None,
 ) -> Model:
-    """Build a model by name (one of :data:`MODEL_NAMES`)."""
+    """Build a built-in model by name (one of :data:`MODEL_NAMES`)."""
     if name == "linear":
         return linear(d)
     if name == "tied":

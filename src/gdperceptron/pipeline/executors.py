@@ -65,11 +65,14 @@ def call_task(run_task: TaskFn, params: Params) -> tuple[Any, ...]:
 
     An exception inside the task is returned as its traceback text, not raised.
     """
+    from gdperceptron._jax import x64
+
     started, t0 = now_iso(), time.perf_counter()
     text: str | None = None
     error: str | None = None
     try:
-        result = run_task(params)
+        with x64():  # tasks compute in float64 whatever the process's JAX setting
+            result = run_task(params)
         if not isinstance(result, dict):
             raise GDPerceptronError(f"run_task must return a dict, got {type(result).__name__}")
         text = to_json(result, what="task result")
