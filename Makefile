@@ -3,13 +3,13 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-# One environment for both commands: the package, the test tools and the Ray extra
-# (the tests compare the Ray executor with the local one).
-EXTRAS ?= test,ray
+# One environment for every command: the package, the test tools, the Ray extra (the tests
+# compare the Ray executor with the local one) and the docs tools (the tests build the docs).
+EXTRAS ?= test,ray,docs,flax,equinox,torch
 comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
-.PHONY: reproduce test lint install clean quick bench
+.PHONY: reproduce test lint install clean quick docs bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ bench: $(STAMP)
 		echo "== benchmarks/$$b.py"; \
 		(cd benchmarks && ../$(BIN)/python $$b.py); \
 	done
+
+# The documentation site, offline, into site/ (open site/index.html); warnings are errors.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict --site-dir site
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

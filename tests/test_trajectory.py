@@ -28,6 +28,7 @@ from gdperceptron import (
     worst_case,
 )
 from gdperceptron._jax import jax, jnp
+from gdperceptron.analysis.spectral import householder_involution
 
 # ----------------------------------------------------------- NumPy reference loop
 
@@ -412,3 +413,38 @@ def test_elapsed_time_counts_the_steps_taken_not_a_warm_up_chunk() -> None:
     full = run(model, data, "gd", 1e-3, max_iter=256, **kw).elapsed_s
     # 1 step against 256: a clock that included a whole chunk would make them equal
     assert one < full / 8
+
+
+# ------------------------------------- the first layer from stored X and X^T (fast path)
+
+
+@pytest.mark.parametrize(
+    "algorithm", ["gd", "perceptron", "normalized-gd", "normalized-perceptron"]
+)
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda d: linear(d),
+        lambda d: gp.tied(d),
+        lambda d: gp.tied(d, householder_involution(np.arange(1.0, d + 1))),
+        lambda d: gp.two_layer(d, 5, "relu"),
+        lambda d: gp.two_layer(d, 4, "tanh", train_second_layer=False),
+        lambda d: gp.mlp(d, 3, 3, "leaky_relu"),
+    ],
+    ids=["linear", "tied", "tied-householder", "two-layer", "two-layer-fixed", "mlp"],
+)
+def test_stored_transpose_path_gives_the_plain_trajectory(make, algorithm) -> None:
+    rng = np.random.default_rng(5)
+    data = gp.make_dataset(rng.standard_normal((30, 6)), np.tile([1.0, -1.0], 15))
+    model = make(6)
+    theta0 = model.initial_params(1, 1.0)
+    # 20 steps: the tied model's components grow by up to 1 + eta lambda ~ 1.2 per step, so
+    # rounding differences of 1e-16 stay below 1e-13 over 20 steps (over 60 they reach 1e-11)
+    kw = dict(theta0=theta0, max_iter=20, stop_when_solved=False, record_error=True)
+    fast = run(model, data, algorithm, 0.7, **kw)
+    plain = run(model, data, algorithm, 0.7, stored_transpose=False, **kw)
+    for name in plain.metrics:
+        np.testing.assert_allclose(
+            fast.metrics[name], plain.metrics[name], rtol=1e-12, atol=1e-13, err_msg=name
+        )
+    np.testing.assert_allclose(fast.final_params, plain.final_params, rtol=1e-12, atol=1e-13)

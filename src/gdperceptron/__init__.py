@@ -30,6 +30,7 @@ from gdperceptron.analysis.spectral import (
     minimal_example_spectrum,
     structured_matrix,
 )
+from gdperceptron.data.files import load_file
 from gdperceptron.data.loaders import (
     breast_cancer,
     digits,
@@ -112,6 +113,15 @@ def __getattr__(name: str):
         from gdperceptron.estimator import GDClassifier
 
         return GDClassifier
+    # the adapters import Flax / Equinox (optional extras) when called, never here
+    if name == "from_flax":
+        from gdperceptron.models.flax import from_flax
+
+        return from_flax
+    if name == "from_equinox":
+        from gdperceptron.models.equinox import from_equinox
+
+        return from_equinox
     raise AttributeError(f"module 'gdperceptron' has no attribute {name!r}")
 
 
@@ -150,6 +160,9 @@ __all__ = [
     "load_saved",
     "save_trajectory",
     "from_apply",
+    "from_equinox",
+    "from_flax",
+    "load_file",
     "ALGORITHMS",
     "ALGORITHM_NAMES",
     "Algorithm",

@@ -50,9 +50,7 @@ EIGEN_TOL = (
 
 class GrowthReport(NamedTuple):
     """Per-step eigen-analysis of a tied-model trajectory (docs/theory/reduction.md,
-    docs/theory/spectra.md). ``T``
-    steps, ``p``
-    parameters, ``n`` samples.
+    docs/theory/spectra.md): ``T`` steps, ``p`` parameters, ``n`` samples.
 
     Attributes:
         thetas: iterates ``theta_0..theta_T``, shape ``(T+1, p)``.
@@ -152,11 +150,11 @@ def driving_matrix(
 
 
 def corollary_vectors(d: int, mu: float = 1.0, basis: Any = None) -> dict[str, np.ndarray]:
-    """Unit eigenvectors of the minimal example's ``A_1, A_2`` (docs/theory/minimal-example.md
-    Corollary), named
-    ``v1±`` (``±lambda_1`` of ``A_1``), ``v2±`` (``±lambda_2`` of ``A_2``), ``vmu±``
-    (``±mu`` of ``A_2``; in the kernel of ``A_1``), each of shape ``(d+2,)`` from
-    :func:`gdperceptron.spectral.minimal_example_spectrum` (dense ``d x d``: small ``d``).
+    """Unit eigenvectors of the minimal example's ``A_1, A_2`` (docs/theory/minimal-example.md,
+    the Corollary), named ``v1±`` (``±lambda_1`` of ``A_1``), ``v2±`` (``±lambda_2`` of
+    ``A_2``), ``vmu±`` (``±mu`` of ``A_2``; in the kernel of ``A_1``), each of shape
+    ``(d+2,)`` from :func:`gdperceptron.minimal_example_spectrum` (dense ``d x d``: small
+    ``d``).
 
     With ``basis`` ``Q`` (``(d, k)``, orthonormal, containing ``1_d`` and ``e_1, e_2``, e.g.
     :func:`gdperceptron.data.synthetic.minimal_example_basis`) they are given in reduced coordinates
@@ -214,14 +212,17 @@ def growth_report(
     keep_vectors: bool = False,
     stop_when_solved: bool = False,
 ) -> GrowthReport:
-    """Run ``T`` steps of ``algorithm`` (via :func:`gdperceptron.algorithms.perceptron_step`)
+    """Run ``T`` steps of ``algorithm`` (via :func:`gdperceptron.perceptron_step`)
     on the tied model and read each step in the eigenbasis of its driving matrix ``M_t``
     (module docstring; docs/theory/reduction.md, docs/theory/spectra.md).
 
     Args:
-        model, data: the tied model (``p = d + 2``) and its data.
-        algorithm, step: as for :func:`gdperceptron.trajectory.run`.
-        theta0: ``(p,)``; T: number of steps (>= 0).
+        model: the tied model (``p = d + 2``).
+        data: its data.
+        algorithm: as for :func:`gdperceptron.run`.
+        step: as for :func:`gdperceptron.run`.
+        theta0: ``(p,)``.
+        T: number of steps (>= 0).
         vectors: name -> ``(p,)`` vectors to follow; default: the Corollary's
             :func:`corollary_vectors` when ``data`` is the minimal example with ``P`` the
             swap of coordinates 1, 2 (none otherwise).

@@ -4,9 +4,9 @@ docs/theory/spectra.md, docs/theory/minimal-example.md).
 For the tied two-layer model ``f(x; θ) = u_1 <w, x> + u_2 <w, P x>`` with a symmetric
 orthogonal involution P, the margin of a signed sample ``a = y x`` is the quadratic form
 ``½ θᵀ A(a) θ`` with ``A(a) = [[0, 0, aᵀ], [0, 0, (Pa)ᵀ], [a, Pa, 0]]``. This module builds
-``A(a)`` and its nonzero eigenpairs in closed form (docs/theory/spectra.md Proposition) and the
-spectra of
-the minimal example (docs/theory/minimal-example.md Corollary). NumPy float64 only.
+``A(a)`` and its nonzero eigenpairs in closed form (docs/theory/spectra.md, the
+Proposition) and the spectra of the minimal example (docs/theory/minimal-example.md, the
+Corollary). NumPy float64 only.
 """
 
 from __future__ import annotations
@@ -52,8 +52,7 @@ def swap_involution(d: int, i: int = 0, j: int = 1) -> np.ndarray:
     """The d×d permutation matrix swapping coordinates ``i != j`` (0-based), shape (d, d).
 
     ``P e_i = e_j``, ``P e_j = e_i``, ``P e_k = e_k`` otherwise; the default P of
-    docs/theory/models.md
-    (coordinates 1 and 2 in the 1-based numbering of the theory pages).
+    docs/theory/models.md (coordinates 1 and 2 in the 1-based numbering of the theory pages).
     """
     d = _positive_int(d, minimum=2)
     for name, k in (("i", i), ("j", j)):
@@ -172,7 +171,7 @@ def structured_matrix(a: Any, P: Any) -> np.ndarray:
 
 
 class Eigensystem(NamedTuple):
-    """Nonzero eigen-structure of A(a) (docs/theory/spectra.md Proposition).
+    """Nonzero eigen-structure of A(a) (docs/theory/spectra.md, the Proposition).
 
     case: 1 (a = 0), 2 (a = Pa), 3 (a = -Pa) or 4 (otherwise).
     eigenvalues: shape (r,), r ∈ {0, 2, 4}, in the order of the Proposition.
@@ -190,8 +189,8 @@ class Eigensystem(NamedTuple):
 
 
 def eigensystem(a: Any, P: Any, *, rtol: float = 1e-12) -> Eigensystem:
-    """Closed-form nonzero eigenpairs of ``A(a)`` (docs/theory/spectra.md Proposition), a: (d,), P:
-    (d, d).
+    """Closed-form nonzero eigenpairs of ``A(a)``, a: (d,), P: (d, d) (docs/theory/spectra.md,
+    the Proposition).
 
     1. a = 0: r = 0.
     2. a = Pa (``‖a - Pa‖ <= rtol‖a‖``): ``±√2‖a‖`` with ``[‖a‖, ‖a‖, √2 a]``,
@@ -253,7 +252,7 @@ class MinimalSpectrum(NamedTuple):
 
 def lambda2(d: int, mu: float = 1.0) -> float:
     """``lambda_2 = sqrt((2 + mu)^2 + 2 (d - 2))``: the top eigenvalue of ``A(a_2)`` of the
-    minimal example (docs/theory/minimal-example.md Corollary), in O(1) at any ``d``."""
+    minimal example (docs/theory/minimal-example.md, the Corollary), in O(1) at any ``d``."""
     return math.sqrt((2.0 + mu) ** 2 + 2.0 * (d - 2.0))
 
 
@@ -281,8 +280,8 @@ def minimal_example_matrices(d: int, mu: float = 1.0) -> tuple[np.ndarray, np.nd
 
 
 def minimal_example_spectrum(d: int, mu: float = 1.0) -> MinimalSpectrum:
-    """Corollary of docs/theory/minimal-example.md: ``λ₁ = √(2d)``, ``λ₂ = sqrt((2+μ)² + 2(d-2))``,
-    and μ.
+    """The Corollary of docs/theory/minimal-example.md: ``λ₁ = √(2d)``,
+    ``λ₂ = sqrt((2+μ)² + 2(d-2))`` and μ.
 
     A_1 is case 2 (a_1 = P a_1); A_2 is case 4 with ``ā₊ = λ₂`` and ``ā₋ = μ``. The
     eigenvectors come from :func:`eigensystem`; the ±μ ones are proportional to
@@ -302,7 +301,7 @@ def minimal_example_spectrum(d: int, mu: float = 1.0) -> MinimalSpectrum:
 
 def growth_factors(eigenvalues: Any, eta: float) -> np.ndarray:
     """Per-step factors ``1 + η λ`` of eigen-components (docs/theory/reduction.md, quadratic
-    models).
+    models), same shape as ``eigenvalues``.
 
     For ``θ_{t+1} = (I + η A) θ_t`` the component of θ along an eigenvector of A with
     eigenvalue λ is multiplied by ``1 + ηλ`` each step. eigenvalues: any shape; same shape out.

@@ -106,20 +106,60 @@ def compiled_count(model: Model) -> int:
     return len(_COMPILED.get(model.apply, {}))
 
 
+@jax.custom_vjp
+def first_layer_products(W: jax.Array, Xs: tuple, XTs: tuple) -> jax.Array:
+    """``H = [X_1 W^T, ..., X_k W^T]``, shape ``(n, k rows)``, for ``W`` of shape
+    ``(rows, d)`` and inputs ``X_j`` of shape ``(n, d)``; ``XTs`` are their stored
+    transposes, ``(d, n)`` each. The backward product ``dW = sum_j (X_j^T G_j)^T`` reads
+    ``X_j^T`` row by row, a contiguous pass: XLA would otherwise contract the rows of the
+    row-major ``X_j``, a strided pass measured up to 3x slower."""
+    return jnp.concatenate([X @ W.T for X in Xs], axis=1)
+
+
+def _first_fwd(W, Xs, XTs):
+    return first_layer_products(W, Xs, XTs), (W.shape[0], XTs)
+
+
+def _first_bwd(res, G):
+    rows, XTs = res
+    dW = sum((XT @ G[:, j * rows : (j + 1) * rows]).T for j, XT in enumerate(XTs))
+    return dW, None, None
+
+
+first_layer_products.defvjp(_first_fwd, _first_bwd)
+
+
 def _chunk_builder(
-    alg: Algorithm, chunk: int, n_rec: int, stop_when_solved: bool, record_error: bool
+    alg: Algorithm,
+    chunk: int,
+    n_rec: int,
+    stop_when_solved: bool,
+    record_error: bool,
+    layer: tuple[Callable, int, int, int, int] | None,
 ) -> Callable:
     """``apply_ref -> run_chunk``: the pure chunk of at most ``chunk`` iterations. The model
-    function is reached through a weak reference, alive while it is traced."""
+    function is reached through a weak reference, alive while it is traced. With ``layer =
+    (head, offset, rows, d, k)`` the margins are ``y * head(theta, H)`` with ``H`` from
+    :func:`first_layer_products` over the ``k`` inputs (``arrays = (X_1..X_k, X_1^T..X_k^T)``);
+    otherwise ``y * apply(theta, X)`` (``arrays = (X,)``)."""
     is_gd_weights = alg.weights is logistic_weights
 
     def build(apply_ref: Callable) -> Callable:
-        def run_chunk(theta, t, solved_at, t_max, every, X, y, gamma):
+        def run_chunk(theta, t, solved_at, t_max, every, arrays, y, gamma):
             apply = apply_ref()
-            n = X.shape[0]
+            n = y.shape[0]
 
-            def margins(th):
-                return y * apply(th, X)
+            if layer is None:
+
+                def margins(th):
+                    return y * apply(th, arrays[0])
+
+            else:
+                head, offset, rows, d, k = layer
+
+                def margins(th):
+                    W = th[offset : offset + rows * d].reshape(rows, d)
+                    return y * head(th, first_layer_products(W, arrays[:k], arrays[k:]))
 
             def records(m, vjp, sig, w, direction, th):
                 grad = -direction / n if is_gd_weights else -vjp(sig)[0] / n
@@ -214,6 +254,7 @@ def run(
     record_every: int | None = None,
     chunk: int = 256,
     progress: Callable[..., None] | None = None,
+    stored_transpose: bool = True,
 ) -> Trajectory:
     """Run a generalized perceptron from ``theta0`` and return its :class:`Trajectory`.
 
@@ -234,6 +275,12 @@ def run(
             returns to Python: progress, interruption).
         progress: called after each chunk as ``progress(steps_done, max_iter, latest)``,
             ``latest`` the dict of the last recorded metrics.
+        stored_transpose: for a model that declares its first layer's head
+            (:class:`~gdperceptron.models.protocol.FirstLayer`), compute the first layer
+            from stored copies of ``X`` and ``X^T`` (and ``X P``, ``(X P)^T`` with an
+            involution): one more copy of the data in memory for a contiguous backward
+            product. ``False`` evaluates ``model.apply`` as given; both give the same
+            trajectory up to rounding.
 
     Example:
         >>> from gdperceptron import minimal_example, linear, run
@@ -270,22 +317,40 @@ def run(
         theta0 = model.params
     flat0, structured = split_params(model, theta0)
     every = record_every if record_every is not None else max(1, math.ceil(max_iter / 20_000))
-    X, y = jnp.asarray(data.X, dtype=jnp.float64), jnp.asarray(data.y, dtype=jnp.float64)
+    y = jnp.asarray(data.y, dtype=jnp.float64)
+    layer = model.first_layer
+    fast = bool(stored_transpose and layer is not None and layer.head is not None and model.d)
+    if fast:
+        # the first layer's inputs X (and X P) and their transposes, each (n, d) / (d, n):
+        # one more copy of the data, for a contiguous backward product
+        inputs = [np.asarray(data.X, dtype=np.float64)]
+        if layer.involution is not None:
+            inputs.append(np.asarray(layer.involution.apply_rows(inputs[0]), dtype=np.float64))
+        on_device = tuple(jnp.asarray(a) for a in inputs)
+        del inputs
+        arrays = on_device + tuple(jnp.transpose(a) for a in on_device)  # row-major X^T
+        spec = (layer.head, layer.offset, layer.rows, model.d, len(arrays) // 2)
+    else:
+        arrays, spec = (jnp.asarray(data.X, dtype=jnp.float64),), None
+    X = arrays[0]
     names = METRICS if record_error else METRICS[:-1]
     # chunk never longer than the run: a short run compiles (and allocates) a short loop
     length = max(1, min(chunk, max_iter + 1))
     theta = jnp.asarray(flat0)
     t, solved_at = jnp.asarray(0), jnp.asarray(-1)
     t_max, every_j, g = jnp.asarray(max_iter), jnp.asarray(every), jnp.asarray(gamma)
-    args = (theta, t, solved_at, t_max, every_j, X, y, g)
+    args = (theta, t, solved_at, t_max, every_j, arrays, y, g)
     key = (
         alg.name,
         length,
         bool(stop_when_solved),
         bool(record_error),
-        tuple((a.shape, str(a.dtype)) for a in args),
+        None if spec is None else spec[:4],
+        tuple((a.shape, str(a.dtype)) for a in jax.tree_util.tree_leaves(args)),
     )
-    build = _chunk_builder(alg, length, len(names), bool(stop_when_solved), bool(record_error))
+    build = _chunk_builder(
+        alg, length, len(names), bool(stop_when_solved), bool(record_error), spec
+    )
     fn = _compiled_chunk(model, key, args, build)
 
     iters: list[np.ndarray] = []
@@ -293,7 +358,7 @@ def run(
     start = time.perf_counter()
     while True:
         theta, t, solved_at, stopped, finite, buf, its, count = fn(
-            theta, t, solved_at, t_max, every_j, X, y, g
+            theta, t, solved_at, t_max, every_j, arrays, y, g
         )
         c = int(count)  # waits for the chunk: the clock measures the steps, not a dispatch
         iters.append(np.asarray(its)[:c])

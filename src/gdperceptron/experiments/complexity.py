@@ -2,11 +2,11 @@
 the minimal example (docs/theory/minimal-example.md).
 
 One task per (model, d): ``seeds`` GD runs in the exact reduced coordinates
-(:func:`gdperceptron.complexity.iterations_to_solve`). ``analyze`` fits the log-log slope
+(:func:`gdperceptron.iterations_to_solve`). ``analyze`` fits the log-log slope
 of the median count in ``d`` with a 95% bootstrap CI
-(:func:`gdperceptron.complexity.fit_loglog_slope`) and decides the verdict with
+(:func:`gdperceptron.fit_loglog_slope`) and decides the verdict with
 :func:`verdict`. Figures are drawn by :func:`draw_complexity` from a saved sweep (the
-dict of :func:`gdperceptron.complexity.complexity_sweep`, as written to JSON by
+dict of :func:`gdperceptron.complexity_sweep`, as written to JSON by
 ``gdperceptron complexity``, or rebuilt from saved records by :func:`sweep_from_records`).
 """
 

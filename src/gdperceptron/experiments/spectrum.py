@@ -13,7 +13,7 @@ patterns ``[-mu, mu, mu, -mu, 0, ...]`` (+mu) and ``[mu, -mu, mu, -mu, 0, ...]``
 (b) Trajectories in the eigenbasis (docs/theory/reduction.md quadratic models): the tied model from
 ``N(0, 1/d)`` with step ``gamma = c / lambda_2``, hard perceptron and LR+GD, in the exact
 reduced coordinates of ``span{e_1, e_2, 1_d}`` (:mod:`gdperceptron.engines.reduced`; ``p = 5``).
-:func:`gdperceptron.eigenpath.growth_report` gives at each step the eigenvalues ``lambda``
+:func:`gdperceptron.growth_report` gives at each step the eigenvalues ``lambda``
 of the hard driving matrix ``M_t`` and the components of ``theta_t`` on its eigenvectors;
 the claim is ``<theta_{t+1}, v> = (1 + lambda) <theta_t, v>`` exactly for the perceptron,
 and within ``||xi_t||`` (the reduction's error term) for LR+GD. Along the Corollary's

@@ -174,6 +174,46 @@ class NetworkApply:
         return h @ u
 
 
+# ------------------------------------------------ heads: the model after its first layer
+
+
+@dataclass(frozen=True)
+class LinearHead:
+    """``f = H[:, 0]`` with ``H = X v`` (the linear model is its first layer)."""
+
+    def __call__(self, theta: jax.Array, H: jax.Array) -> jax.Array:
+        return H[:, 0]
+
+
+@dataclass(frozen=True)
+class TiedHead:
+    """``f = u_1 H[:, 0] + u_2 H[:, 1]`` with ``H = [X w, (X P) w]``."""
+
+    def __call__(self, theta: jax.Array, H: jax.Array) -> jax.Array:
+        return theta[0] * H[:, 0] + theta[1] * H[:, 1]
+
+
+@dataclass(frozen=True)
+class NetworkHead:
+    """:class:`NetworkApply` after ``H = X W_1^T``: ``f = u^T phi(W_L ... phi(H))``."""
+
+    apply: NetworkApply
+
+    def __call__(self, theta: jax.Array, H: jax.Array) -> jax.Array:
+        net = self.apply
+        phi = ACTIVATIONS[net.activation]
+        layers, offset = [], int(np.prod(net.shapes[0]))
+        for shape in net.shapes[1:]:
+            size = int(np.prod(shape))
+            layers.append(theta[offset : offset + size].reshape(shape))
+            offset += size
+        u = layers.pop() if net.fixed_u is None else jnp.asarray(net.fixed_u)
+        h = phi(H)
+        for W in layers:
+            h = phi(h @ W.T)
+        return h @ u
+
+
 # -------------------------------------------------------------------- the models
 
 
@@ -188,7 +228,7 @@ def linear(d: int) -> Model:
     def init(seed: int, scale: float) -> np.ndarray:
         return scale / np.sqrt(d) * np.random.default_rng(seed).standard_normal(d)
 
-    layer = FirstLayer(offset=0, rows=1, involution=None, rebuild=lambda k, _: linear(k))
+    layer = FirstLayer(0, 1, None, lambda k, _: linear(k), LinearHead())
     return Model("linear", d, d, LinearApply(), init, 0.0, {}, degree=1, first_layer=layer)
 
 
@@ -216,7 +256,7 @@ def tied(d: int, P: Any = None) -> Model:
         A[1, 2:] = A[2:, 1] = inv.apply_rows(a)
         return A
 
-    layer = FirstLayer(offset=2, rows=1, involution=inv, rebuild=lambda k, Pk: tied(k, Pk))
+    layer = FirstLayer(2, 1, inv, lambda k, Pk: tied(k, Pk), TiedHead())
     return Model(
         "tied",
         d,
@@ -265,7 +305,7 @@ def _network(
         for _ in range(len(shapes) - (1 if fixed_u is None else 0)):
             e = a * (1 + e)
         degree = e + (1 if fixed_u is None else 0)
-    layer = FirstLayer(offset=0, rows=int(shapes[0][0]), involution=None, rebuild=rebuild)
+    layer = FirstLayer(0, int(shapes[0][0]), None, rebuild, NetworkHead(apply))
     return Model(name, d, int(sum(sizes)), apply, init, 1.0, info, degree=degree, first_layer=layer)
 
 

@@ -45,12 +45,19 @@ class FirstLayer:
         involution: ``P`` (an :class:`~gdperceptron.models.builtin.Involution`), or ``None``.
         rebuild: ``(k, P~) -> Model``: the same model with input dimension ``k`` and
             involution ``P~`` (``None`` when ``involution`` is ``None``).
+        head: ``(theta (p,), H) -> f (n,)``, the model after its first layer, with
+            ``H = X W^T`` of shape ``(n, rows)`` (``[X W^T, (X P) W^T]``, shape
+            ``(n, 2 rows)``, with an involution): ``f(X; theta) = head(theta, H)``. When
+            given, the run loop computes ``H`` itself, with a stored ``X^T`` for the backward
+            product (a contiguous pass instead of a strided one); ``None`` otherwise.
+            Hashable, and equal only for equal functions (it is part of a compile-cache key).
     """
 
     offset: int
     rows: int
     involution: Any
     rebuild: Callable[[int, Any], Model]
+    head: Callable[[Any, Any], Any] | None = None
 
 
 @dataclass(frozen=True, eq=False)
