@@ -71,3 +71,26 @@ def test_fit_is_the_padded_run_and_agrees_with_the_plain_run(cancer) -> None:
     assert np.array_equal(
         clf.trajectory_.metrics["n_misclassified"], plain.metrics["n_misclassified"]
     )
+
+
+def test_custom_models_of_the_same_name_and_size_are_not_confused(cancer) -> None:
+    from gdperceptron import from_apply
+    from gdperceptron._jax import jnp
+
+    X, y = cancer[0][:100], cancer[1][:100]
+    p0 = np.linspace(-0.2, 0.3, X.shape[1])
+    plain = from_apply(lambda p, X: X @ p, p0, name="mine")
+    squashed = from_apply(lambda p, X: 3.0 * jnp.tanh(X @ p), p0, name="mine")
+    losses = []
+    forms = ((plain, lambda p: X @ p), (squashed, lambda p: 3.0 * np.tanh(X @ p)))
+    for model, form in forms:
+        f = form(p0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            clf = GDClassifier(model=model, max_iter=1).fit(X, y)
+        signed = np.where(y == clf.classes_[1], 1.0, -1.0)
+        expected = np.mean(np.logaddexp(0.0, -signed * f))  # independent: NumPy, t = 0
+        np.testing.assert_allclose(clf.trajectory_.metrics["loss"][0], expected, rtol=1e-13)
+        losses.append(clf.trajectory_.metrics["loss"][0])
+        np.testing.assert_allclose(clf.decision_function(X), form(clf.params_), rtol=1e-12)
+    assert losses[0] != losses[1]

@@ -56,7 +56,9 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
 
     Args:
         model: ``"linear"`` (``f = <v, x>``), ``"tied"``, ``"two-layer"`` or ``"mlp"``
-            (docs/theory/models.md, :func:`gdperceptron.make_model`).
+            (docs/theory/models.md, :func:`gdperceptron.make_model`), or a
+            :class:`~gdperceptron.Model` (e.g. from :func:`gdperceptron.from_apply`): it is
+            run as given, from its seeded initialiser or, built from parameters, from them.
         algorithm: ``"gd"``, ``"perceptron"``, ``"normalized-gd"`` or
             ``"normalized-perceptron"`` (docs/theory/reduction.md table).
         step: the step ``gamma > 0``.
@@ -112,7 +114,7 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        model: str = "linear",
+        model: str | Model = "linear",
         algorithm: str = "gd",
         step: float = 1.0,
         max_iter: int = 1000,
@@ -184,7 +186,10 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"the tied model needs at least 2 features; got {data.d} feature(s)")
         model = _build_model(spec, data.d)
         seed = int(check_random_state(self.random_state).randint(_SEED_BOUND))
-        theta0 = model.initial_params(seed, self.init_scale)
+        if model.init is None:  # a model built from given parameters starts from them
+            theta0 = np.asarray(model.params, dtype=np.float64)
+        else:
+            theta0 = model.initial_params(seed, self.init_scale)
         traj = self._simulate(model, data, theta0)
         if traj.stop_reason == "non_finite":
             raise GDPerceptronError(
@@ -213,7 +218,10 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _model_spec(self) -> dict[str, Any]:
-        """The options that determine the model, frozen at fit time."""
+        """The options that determine the model, frozen at fit time (a given
+        :class:`~gdperceptron.Model` is the model itself)."""
+        if isinstance(self.model, Model):
+            return {"name": None, "model": self.model}
         return {
             "name": self.model,
             "width": self.width,
@@ -232,9 +240,14 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
             "max_iter": self.max_iter,
             "stop_when_solved": bool(self.stop_when_separated),
         }
-        # k <= n reduced coordinates (k <= 2n for the tied model: span{x_i, P x_i}).
-        k_max = 2 * data.n if model.name == "tied" else data.n
-        wanted = self.engine == "reduced" or (self.engine == "auto" and k_max < data.d)
+        # k <= n reduced coordinates (k <= 2n with an involution: span{x_i, P x_i}); only a
+        # model that declares its first layer can be reduced
+        layer = model.first_layer
+        k_max = 2 * data.n if layer is not None and layer.involution is not None else data.n
+        reducible = layer is not None or self.engine == "reduced"
+        wanted = reducible and (
+            self.engine == "reduced" or (self.engine == "auto" and k_max < data.d)
+        )
         run_reduced = _reduced_runner() if wanted else None
         if run_reduced is None:
             traj = _run_padded(model, data, self.algorithm, self.step, **kwargs)
@@ -318,6 +331,11 @@ _cached_model = functools.lru_cache(maxsize=16)(_make_model)
 
 
 def _build_model(spec: dict[str, Any], d: int) -> Model:
+    if "model" in spec:
+        model = spec["model"]
+        if model.d is not None and model.d != d:
+            raise ValueError(f"the model expects {model.d} features; X has {d} feature(s)")
+        return model
     key = (spec["name"], spec["width"], spec["activation"], spec["depth"], d)
     try:
         hash(key)
