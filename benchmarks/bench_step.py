@@ -44,6 +44,7 @@ from gdperceptron import gaussian, lambda2, linear, minimal_example, run, tied, 
 from gdperceptron._jax import jax, jnp
 
 GOAL = 1.2
+jax.config.update("jax_enable_x64", True)  # a process of its own: baselines in float64 too
 
 
 def _weights(m, hard: bool, xp):
