@@ -1,5 +1,6 @@
-"""GDClassifier pads the training data to a few sizes so that the fits of a search share
-one compiled run loop; the padding changes no result beyond the order of sums."""
+"""GDClassifier(bucket_samples=True) pads the training data to a few sizes so that the fits
+of a search share one compiled run loop; the padding changes no result beyond the order of
+sums. The default fit is the plain run; custom models are run as given."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def test_fits_of_nearby_sizes_share_one_compilation(cancer) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # not separated in 30 steps
         for n in (379, 380, 569):
-            clf = GDClassifier(max_iter=30, random_state=0).fit(X[:n], y[:n])
+            clf = GDClassifier(max_iter=30, random_state=0, bucket_samples=True).fit(X[:n], y[:n])
             assert clf.trajectory_.config["n"] == n and clf.trajectory_.config["n_padded"] == 1024
             assert clf.trajectory_.final_margins.shape == (n,)
     assert compiled_count(model) - before <= 1
@@ -49,7 +50,7 @@ def test_fit_is_the_padded_run_and_agrees_with_the_plain_run(cancer) -> None:
     X, y = cancer[0][:379], cancer[1][:379]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        clf = GDClassifier(max_iter=50, step=1.0, random_state=0).fit(X, y)
+        clf = GDClassifier(max_iter=50, step=1.0, random_state=0, bucket_samples=True).fit(X, y)
     signed = np.where(y == clf.classes_[1], 1.0, -1.0)
     model = _build_model(clf._spec, X.shape[1])
     theta0 = model.initial_params(clf.seed_)
@@ -71,6 +72,20 @@ def test_fit_is_the_padded_run_and_agrees_with_the_plain_run(cancer) -> None:
     assert np.array_equal(
         clf.trajectory_.metrics["n_misclassified"], plain.metrics["n_misclassified"]
     )
+
+
+def test_default_fit_is_the_plain_run(cancer) -> None:
+    X, y = cancer[0][:379], cancer[1][:379]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = GDClassifier(max_iter=20, random_state=0).fit(X, y)
+    signed = np.where(y == clf.classes_[1], 1.0, -1.0)
+    model = _build_model(clf._spec, X.shape[1])
+    plain = run(
+        model, make_dataset(X, signed, "plain"), "gd", 1.0, theta0=np.zeros(30), max_iter=20
+    )
+    assert "n_padded" not in clf.trajectory_.config
+    assert np.array_equal(clf.params_, plain.final_params)
 
 
 def test_custom_models_of_the_same_name_and_size_are_not_confused(cancer) -> None:

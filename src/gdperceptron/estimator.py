@@ -80,6 +80,12 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
             iterates up to rounding; ``trajectory_.config["engine"]`` says which ran.
         stop_when_separated: stop at the first iteration that separates the training
             data; ``False`` runs all ``max_iter`` steps.
+        bucket_samples: pad the training set (full engine) with left-out zero rows to one
+            of a few sizes (:func:`bucket_size`), so that fits of nearby sizes, such as the
+            folds and the refit of a cross-validated search, share one compiled run loop.
+            The numbers agree with the unpadded fit up to the order in which sums over
+            samples are added, which a chaotic run (large steps, normalized rules)
+            amplifies into a different trajectory: off by default.
 
     Attributes:
         classes_: the two labels, sorted; ``classes_[0]`` is the ``-1`` class.
@@ -125,6 +131,7 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
         random_state: Any = None,
         engine: str = "auto",
         stop_when_separated: bool = True,
+        bucket_samples: bool = False,
     ) -> None:
         self.model = model
         self.algorithm = algorithm
@@ -137,6 +144,7 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.engine = engine
         self.stop_when_separated = stop_when_separated
+        self.bucket_samples = bucket_samples
 
     def __sklearn_tags__(self) -> Tags:
         """Binary only (``fit`` raises on more than two classes), dense finite input."""
@@ -250,7 +258,10 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
         )
         run_reduced = _reduced_runner() if wanted else None
         if run_reduced is None:
-            traj = _run_padded(model, data, self.algorithm, self.step, **kwargs)
+            if self.bucket_samples:
+                traj = _run_padded(model, data, self.algorithm, self.step, **kwargs)
+            else:
+                traj = run(model, data, self.algorithm, self.step, **kwargs)
             return dataclasses.replace(traj, config={**traj.config, "engine": "full"})
         traj = run_reduced(model, data, self.algorithm, self.step, lift_params=True, **kwargs)
         if np.shape(traj.final_params) != (model.n_params,):
