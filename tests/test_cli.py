@@ -190,10 +190,14 @@ def test_bad_input_one_line_status_2(argv: list[str], capsys: pytest.CaptureFixt
     assert_one_error_line(rc, err)
 
 
-def test_missing_data_file_names_file_and_folder(capsys: pytest.CaptureFixture[str]) -> None:
-    rc, _, err = call(["run", "--data", "mnist", "--data-dir", "/nonexistent"], capsys)
+def test_missing_data_file_names_file_and_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rc, _, err = call(["run", "--data", "mnist", "--data-dir", str(tmp_path)], capsys)
     line = assert_one_error_line(rc, err)
-    assert "train-images-idx3-ubyte" in line and "/nonexistent" in line
+    assert "train-images-idx3-ubyte" in line and str(tmp_path) in line
+    rc, _, err = call(["run", "--data", "mnist", "--data-dir", "/nonexistent"], capsys)
+    assert "--data-dir /nonexistent: not a folder" in assert_one_error_line(rc, err)
 
 
 def _idx(path: Path, arr: np.ndarray) -> None:

@@ -65,7 +65,7 @@ def test_grid_is_log_spaced_and_deduplicated() -> None:
         (["--d-min", "1"], "d-min"),
         (["--d-min", "100", "--d-max", "10"], "d-min"),
         (["--seeds", "0"], "seeds"),
-        (["--c", "-1"], "step"),
+        (["--c", "-1"], "--c"),
         (["--mu", "0"], "mu"),
     ],
 )
@@ -75,3 +75,19 @@ def test_bad_input_exits_2(extra, message, tmp_path: Path, capsys) -> None:
     err = capsys.readouterr().err
     assert err.startswith("gdperceptron: error:") and message in err
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("extra", [["--max-iter", "0"], ["--max-iter", "20"]])
+def test_no_slope_is_fitted_on_unsolved_runs(extra, tmp_path: Path, capsys) -> None:
+    rc = main(["complexity", *ARGS, *extra, "--n-boot", "20", "--out", str(tmp_path), "--json"])
+    assert rc == 0
+    res = json.loads(capsys.readouterr().out)
+    for model in ("linear", "tied"):
+        s = res[model]
+        if sum(s["unsolved"]):
+            assert s["slope"] is None and s["slope_ci"] is None
+            assert "lower bounds" in s["slope_note"] and "--max-iter" in s["slope_note"]
+    assert res["linear"]["slope"] is None  # 16+ steps at d = 10: never within 20
+    rc = main(["complexity", *ARGS, *extra, "--n-boot", "20", "--out", str(tmp_path)])
+    text = capsys.readouterr().out
+    assert "linear: no slope:" in text and "linear: iterations ~" not in text

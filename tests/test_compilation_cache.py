@@ -30,8 +30,9 @@ print(repr(jax.config.jax_compilation_cache_dir))
 
 WORKER = """
 import jax
-from gdperceptron.pipeline.executors import _ignore_sigint
-_ignore_sigint()
+import os
+from gdperceptron.pipeline.executors import _init_worker
+_init_worker(os.getppid())
 print(repr(jax.config.jax_compilation_cache_dir))
 """
 

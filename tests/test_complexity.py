@@ -250,3 +250,14 @@ def test_unsolved_runs_raise_or_count_as_max_iter() -> None:
 def test_bad_input_raises(call, match: str) -> None:
     with pytest.raises(GDPerceptronError, match=match):
         call()
+
+
+def test_the_chunked_loop_gives_the_same_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gdperceptron.analysis.complexity as cx
+
+    whole = cx.iterations_to_solve("tied", 300, seeds=5, seed=2)
+    lin = cx.iterations_to_solve("linear", 300, seeds=2)
+    monkeypatch.setattr(cx, "PASSES_PER_CALL", 7)  # many calls, each of 7 passes
+    assert np.array_equal(cx.iterations_to_solve("tied", 300, seeds=5, seed=2), whole)
+    assert np.array_equal(cx.iterations_to_solve("linear", 300, seeds=2), lin)
+    assert lin[0] > 7 * 5

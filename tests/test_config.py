@@ -115,3 +115,36 @@ def test_missing_files_and_modules_are_one_clear_error(tmp_path) -> None:
     with pytest.raises(GDPerceptronError, match="init_scale does not apply"):
         (tmp_path / "m.py").write_text(FACTORIES)
         gp.build(gp.RunConfig(data="gaussian", d=6, model=f"{tmp_path}/m.py:pair", init_scale=2))
+
+
+@pytest.mark.parametrize(
+    "changes, match",
+    [
+        ({"d": "100"}, "d must be an integer >= 1, got '100'"),
+        ({"seed": 1.5}, "seed must be an integer >= 0"),
+        ({"seed": -1}, "seed must be an integer >= 0"),
+        ({"max_iter": float("inf")}, "max_iter must be an integer"),
+        ({"mu": float("nan")}, "mu must be a positive finite number"),
+        ({"data": "gaussian", "margin": -0.1}, "margin must be a finite number >= 0"),
+        ({"model": "mlp", "depth": 2000}, "depth must be at most 64"),
+        ({"model": "two-layer", "width": 0}, "width must be an integer >= 1"),
+        ({"stop_when_solved": "yes"}, "stop_when_solved must be True or False"),
+        ({"init_scale": 1j}, "init_scale must be a finite number >= 0"),
+    ],
+)
+def test_field_values_are_checked(changes, match) -> None:
+    with pytest.raises(GDPerceptronError, match=match):
+        gp.RunConfig().replace(**changes)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"n": 10, "d": 3, "seed": None}, "seed must be an integer"),
+        ({"n": "10", "d": 3, "seed": 0}, "n must be an integer"),
+        ({"n": 10, "d": 3, "margin": float("nan"), "seed": 0}, "margin must be a finite"),
+    ],
+)
+def test_gaussian_arguments_are_checked(kwargs, match) -> None:
+    with pytest.raises(GDPerceptronError, match=match):
+        gp.gaussian(**kwargs)

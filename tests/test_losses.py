@@ -171,3 +171,18 @@ def test_hard_weights_are_the_limit_of_tempered_sigmoids() -> None:
     )
     # ... and reaches exactly 0 once |m|/eps > ~745 (expit underflows): eps = 1e-12 here
     np.testing.assert_array_equal(gaps[-1], 0.0)
+
+
+def test_logistic_loss_at_the_most_negative_margins() -> None:
+    # softplus(1e308) = 1e308 + log1p(exp(-1e308)) = 1e308 exactly; the mean of two
+    # such terms is 1e308, although their sum overflows
+    m = jnp.array([-1e308, -1e308])
+    assert float(logistic_loss(m)) == 1e308
+    assert float(logistic_loss(jnp.array([-1e308, 0.0]))) == 5e307 + np.log(2.0) / 2
+    grad = jax.grad(logistic_loss)(m)
+    assert np.all(np.isfinite(grad))
+
+
+def test_logistic_loss_is_the_plain_mean_where_it_does_not_overflow() -> None:
+    m = jnp.asarray(np.random.default_rng(0).normal(scale=30.0, size=101))
+    assert float(logistic_loss(m)) == float(jnp.mean(jnp.logaddexp(0.0, -m)))

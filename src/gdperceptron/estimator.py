@@ -41,6 +41,16 @@ expected_failed_checks: dict[str, str] = {}
 
 # Seeds drawn from ``random_state`` lie in [0, _SEED_BOUND).
 _SEED_BOUND = 2**31 - 1
+_MAX_ITER = 10**10  # steps of one fit
+_MAX_SIZE = 2**28  # hidden width (parameter arrays stay below 2^28 * d numbers)
+_MAX_DEPTH = 64  # compilation time grows with the number of layers
+
+
+def _is_real(value: Any) -> bool:
+    """A real number (bools and complex numbers are not)."""
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
 
 
 class GDClassifier(ClassifierMixin, BaseEstimator):
@@ -170,7 +180,10 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
             ValueError: on malformed input, sparse ``X``, NaN/inf, one class or more than
                 two classes, bad options, or parameters that became non-finite.
         """
+        self._check_params()
         enable_persistent_cache()  # compiled run loops shared across fits and processes
+        if isinstance(y, list | tuple | np.ndarray) and np.iscomplexobj(np.asarray(y)):
+            raise GDPerceptronError("y must hold real or text labels: Complex data not supported")
         X, y = validate_data(self, X, y, accept_sparse=False, dtype=np.float64)
         check_classification_targets(y)
         y_type = type_of_target(y, input_name="y", raise_unknown=True)
@@ -224,6 +237,53 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
                 stacklevel=2,
             )
         return self
+
+    def _check_params(self) -> None:
+        """Each constructor parameter of the right type and range; one clear error that
+        names the parameter otherwise."""
+        from gdperceptron.engines.algorithms import ALGORITHM_NAMES
+        from gdperceptron.models.builtin import ACTIVATIONS, MODEL_NAMES
+
+        for name, valid in (
+            ("model", MODEL_NAMES),
+            ("algorithm", ALGORITHM_NAMES),
+            ("activation", tuple(ACTIVATIONS)),
+            ("engine", ENGINES),
+        ):
+            value = getattr(self, name)
+            if name == "model" and isinstance(value, Model):
+                continue  # a gdperceptron Model, run as given
+            if not isinstance(value, str) or value not in valid:
+                raise GDPerceptronError(f"{name} must be one of {', '.join(valid)}; got {value!r}")
+        for name, low, high in (
+            ("max_iter", 0, _MAX_ITER),
+            ("width", 1, _MAX_SIZE),
+            ("depth", 2, _MAX_DEPTH),
+        ):
+            value = getattr(self, name)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | np.integer)
+                or not low <= value <= high
+            ):
+                raise GDPerceptronError(
+                    f"{name} must be an integer in {low}..{high:.6g}; got {value!r}"
+                )
+        if not _is_real(self.step) or not 0 < self.step < np.inf:
+            raise GDPerceptronError(f"step must be a positive finite number; got {self.step!r}")
+        scale = self.init_scale
+        if scale is not None and (not _is_real(scale) or not 0 <= scale < np.inf):
+            raise GDPerceptronError(
+                f"init_scale must be None or a finite number >= 0; got {scale!r}"
+            )
+        if not isinstance(self.stop_when_separated, bool | np.bool_):
+            raise GDPerceptronError(
+                f"stop_when_separated must be True or False; got {self.stop_when_separated!r}"
+            )
+        if not isinstance(self.bucket_samples, bool | np.bool_):
+            raise GDPerceptronError(
+                f"bucket_samples must be True or False; got {self.bucket_samples!r}"
+            )
 
     def _model_spec(self) -> dict[str, Any]:
         """The options that determine the model, frozen at fit time (a given

@@ -66,7 +66,12 @@ def default_max_iter(model_name: str, d: int, mu: float = 1.0) -> int:
     up to ``d = 10^8`` at ``c = mu = 1``)."""
     _check_model(model_name)
     if model_name == "linear":
-        return int(20 * d / mu**2) + 10_000
+        budget = 20.0 * d / mu / mu  # mu^2 alone underflows to 0 for mu < 1e-154
+        if not budget < 2**62:
+            raise GDPerceptronError(
+                f"the linear budget 20 d/mu^2 overflows at d={d}, mu={mu:g}; pass max_iter"
+            )
+        return int(budget) + 10_000
     return int(1000 * math.sqrt(d)) + 10_000
 
 
@@ -118,16 +123,23 @@ def reduced_init(
     return float(scale) / math.sqrt(d) * np.stack(rows)
 
 
+# While-loop passes per compiled call: long sweeps return to Python between chunks, so
+# that Ctrl-C and SIGTERM are handled within a fraction of a second.
+PASSES_PER_CALL = 2**18
+
+
 @functools.lru_cache(maxsize=8)
 def _compiled(model_name: str, k: int) -> Callable:
-    """Jitted ``(theta0 (S, p), X (2, k), y (2,), gamma, max_iter) -> (counts (S,), passes)``.
+    """Jitted ``(state, X (2, k), y (2,), gamma, max_iter, passes) -> (state, passes run)``.
 
-    One ``lax.while_loop`` over the batch; each pass applies ``vmap(one)`` (one GD step of
-    every run) and the loop stops when every run is solved, exhausted (``t = max_iter``)
-    or non-finite. Data and step are traced, so one compilation serves every ``d``."""
+    ``state = (theta (S, p), t (S,), solved (S,), done (S,))``. One ``lax.while_loop``
+    over the batch; each pass applies ``vmap(one)`` (one GD step of every run) and the
+    loop stops when every run is solved, exhausted (``t = max_iter``) or non-finite, or
+    after ``passes`` passes (the caller then calls again with the returned state). Data
+    and step are traced, so one compilation serves every ``d``."""
     model = linear(k) if model_name == "linear" else tied(k)
 
-    def loop(theta0: jax.Array, X: jax.Array, y: jax.Array, gamma: jax.Array, max_iter: jax.Array):
+    def loop(state, X: jax.Array, y: jax.Array, gamma: jax.Array, max_iter, passes):
         gd = perceptron_step(model, X, y, "gd", gamma)
         margins = margins_fn(model, X, y)
 
@@ -142,15 +154,14 @@ def _compiled(model_name: str, k: int) -> Callable:
         step_all = jax.vmap(one)
 
         def body(carry):
-            state, passes = carry
-            return step_all(*state), passes + 1
+            state, n = carry
+            return step_all(*state), n + 1
 
-        S = theta0.shape[0]
-        start = (theta0, jnp.zeros(S, jnp.int64), -jnp.ones(S, jnp.int64), jnp.zeros(S, bool))
-        (_, _, solved, _), passes = jax.lax.while_loop(
-            lambda c: ~jnp.all(c[0][3]), body, (start, jnp.asarray(0, jnp.int64))
-        )
-        return solved, passes
+        def more(carry):
+            state, n = carry
+            return ~jnp.all(state[3]) & (n < passes)
+
+        return jax.lax.while_loop(more, body, (state, jnp.asarray(0, jnp.int64)))
 
     return jax.jit(loop)
 
@@ -162,13 +173,27 @@ def _solve(
 
     Identical rows of ``theta0`` (e.g. the linear model's ``v_0 = 0``) give identical
     runs, so only the distinct rows are simulated: the cost of a loop pass grows with the
-    batch, and the linear runs at ``d = 10^7`` take ~2e7 passes."""
+    batch, and the linear runs at ``d = 10^7`` take ~2e7 passes. The loop runs in calls of
+    at most :data:`PASSES_PER_CALL` passes (the same steps as one call: the state is
+    carried over exactly)."""
     data = minimal_example_reduced(d, mu)
     rows, inverse = np.unique(theta0, axis=0, return_inverse=True)
     fn = _compiled(model_name, data.d)
-    args = (rows, data.X, data.y, np.float64(step), np.int64(max_iter))
-    counts, passes = fn(*(jnp.asarray(a) for a in args))
-    return np.asarray(counts, dtype=np.int64)[inverse.ravel()], int(passes)
+    S = rows.shape[0]
+    state = (
+        jnp.asarray(rows),
+        jnp.zeros(S, jnp.int64),
+        -jnp.ones(S, jnp.int64),
+        jnp.zeros(S, bool),
+    )
+    args = [jnp.asarray(a) for a in (data.X, data.y, np.float64(step), np.int64(max_iter))]
+    chunk, total = jnp.asarray(PASSES_PER_CALL, jnp.int64), 0
+    while True:
+        state, passes = fn(state, *args, chunk)
+        total += int(passes)
+        if bool(jnp.all(state[3])):
+            break
+    return np.asarray(state[2], dtype=np.int64)[inverse.ravel()], total
 
 
 def iterations_to_solve(
@@ -217,6 +242,8 @@ def iterations_to_solve(
     if max_iter is None:
         max_iter = default_max_iter(model_name, d, mu)
     max_iter = _check_positive_int(max_iter, "max_iter", 0)
+    if max_iter >= 2**62:
+        raise GDPerceptronError(f"max_iter must be < 2^62 (int64 step counters), got {max_iter}")
     if theta0 is None:
         theta0 = reduced_init(model_name, d, seeds=seeds, seed=seed, init_scale=init_scale)
     else:
@@ -287,6 +314,7 @@ def complexity_sweep(
     return out
 
 
+_MAX_BOOT_DRAWS = 2**26  # indices of one d's bootstrap draw (int64: 512 MiB)
 _FIELDS = ("d", "step", "max_iter", "counts", "median", "q25", "q75", "unsolved")
 
 
@@ -327,6 +355,11 @@ def fit_loglog_slope(
     if not (offset >= 0 and np.isfinite(offset)):
         raise GDPerceptronError(f"offset must be a finite number >= 0, got {offset}")
     n_boot = _check_positive_int(n_boot, "n_boot")
+    if n_boot * max(g.size for g in groups) > _MAX_BOOT_DRAWS:
+        raise GDPerceptronError(
+            f"n_boot={n_boot} with {max(g.size for g in groups)} runs per d needs more than "
+            f"{_MAX_BOOT_DRAWS:.3g} bootstrap indices per d; use a smaller n_boot"
+        )
     budgets = np.broadcast_to(np.asarray(-1 if max_iter is None else max_iter), d_arr.shape)
     for j, g in enumerate(groups):
         if np.any((g < 0) & (g != -1)) or np.any(g != np.round(g)):

@@ -14,8 +14,8 @@ Take as the *driving matrix* the hard perceptron's one,
 
 with ``xi_t = 0`` for the hard perceptron (whose ``M_t`` only changes when the set of
 misclassified samples does) and, for ``gd``, ``xi_t`` the reduction's error term of
-docs/theory/reduction.md.
-Along a unit eigenvector ``v`` of ``M_t`` with eigenvalue ``lambda``,
+docs/theory/reduction.md. Along a unit eigenvector ``v`` of ``M_t`` with eigenvalue
+``lambda``,
 
     <theta_{t+1}, v> = (1 + lambda) <theta_t, v> + <xi_t, v>,
 

@@ -189,8 +189,9 @@ class Eigensystem(NamedTuple):
 
 
 def eigensystem(a: Any, P: Any, *, rtol: float = 1e-12) -> Eigensystem:
-    """Closed-form nonzero eigenpairs of ``A(a)``, a: (d,), P: (d, d) (docs/theory/spectra.md,
-    the Proposition).
+    """Closed-form nonzero eigenpairs of ``A(a)`` (docs/theory/spectra.md, the Proposition).
+
+    Shapes: a: (d,), P: (d, d).
 
     1. a = 0: r = 0.
     2. a = Pa (``‖a - Pa‖ <= rtol‖a‖``): ``±√2‖a‖`` with ``[‖a‖, ‖a‖, √2 a]``,

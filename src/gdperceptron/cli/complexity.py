@@ -15,23 +15,29 @@ import math
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from tqdm import tqdm
-
-from gdperceptron.analysis.complexity import COMPLEXITY_MODELS, complexity_sweep, fit_loglog_slope
-from gdperceptron.engines.config import versions
+from gdperceptron.cli import _args as A
 from gdperceptron.errors import GDPerceptronError
 
 FIGURE_SUFFIXES = (".png", ".pdf", ".json")
+COMPLEXITY_MODELS = ("linear", "tied")
+MAX_POINTS = 1000
+MAX_SEEDS = 100_000
+MAX_BOOT = 10**6
+# Largest default budget of one run (steps): 20 d / mu^2 + 1e4 (linear) must stay below.
+MAX_BUDGET = A.MAX_STEPS
 
 
 def grid(d_min: int, d_max: int, points: int) -> list[int]:
     """``points`` log-spaced integers from ``d_min`` to ``d_max``, rounded, duplicates
     removed: ``np.unique(np.round(np.logspace(log10 d_min, log10 d_max, points)))``."""
     if d_min < 2 or d_max < d_min:
-        raise GDPerceptronError(f"need 2 <= d-min <= d-max, got d-min={d_min}, d-max={d_max}")
+        raise GDPerceptronError(
+            f"--d-min/--d-max: need 2 <= d-min <= d-max, got d-min={d_min}, d-max={d_max}"
+        )
     if points < 2:
         raise GDPerceptronError(f"--points must be >= 2 (a slope needs two d), got {points}")
+    import numpy as np
+
     ds = np.unique(np.round(np.logspace(math.log10(d_min), math.log10(d_max), points)))
     if ds.size < 2:
         raise GDPerceptronError(f"the grid {ds.astype(int).tolist()} has fewer than two values")
@@ -45,7 +51,43 @@ def _paths(out: str) -> tuple[Path, str]:
     return path, "complexity"
 
 
+def check_budget(args: argparse.Namespace) -> None:
+    """Refuse sweeps whose runs could take more than :data:`MAX_BUDGET` steps each, and
+    bootstraps larger than memory, before anything runs."""
+    if args.max_iter is None:
+        # the linear budget 20 d / mu^2 + 1e4 in logarithms: mu^2 underflows for mu < 1e-154
+        log_budget = math.log10(20.0) + math.log10(args.d_max) - 2.0 * math.log10(args.mu)
+        if log_budget > math.log10(MAX_BUDGET):
+            raise GDPerceptronError(
+                f"--d-max/--mu: the default linear budget 20 d/mu^2 is 10^{log_budget:.1f} "
+                f"steps at d={args.d_max}, mu={args.mu:g}, more than {MAX_BUDGET:.0e}; "
+                "lower --d-max, raise --mu or give --max-iter"
+            )
+    if args.n_boot * args.seeds > A.MAX_ELEMENTS // 4:
+        raise GDPerceptronError(
+            f"--n-boot/--seeds: the bootstrap would draw {args.n_boot * args.seeds:.3g} "
+            f"indices per d, more than {A.MAX_ELEMENTS // 4:.3g}"
+        )
+
+
+def _unsolved_note(s: dict[str, Any]) -> str | None:
+    """Why no slope is fitted for this model's sweep (``None`` when every run solved)."""
+    unsolved = int(sum(s["unsolved"]))
+    if not unsolved:
+        return None
+    total = sum(len(c) for c in s["counts"])
+    return (
+        f"{unsolved} of {total} runs did not separate within max_iter: their counts are "
+        "only lower bounds, so no slope is fitted (raise --max-iter)"
+    )
+
+
 def _results(args: argparse.Namespace) -> dict[str, Any]:
+    from tqdm import tqdm
+
+    from gdperceptron.analysis.complexity import complexity_sweep, fit_loglog_slope
+    from gdperceptron.engines.config import versions
+
     ds = grid(args.d_min, args.d_max, args.points)
     bar = tqdm(total=len(ds), desc="d", unit="d", leave=False, disable=None)
 
@@ -68,9 +110,11 @@ def _results(args: argparse.Namespace) -> dict[str, Any]:
         bar.close()
     for model in COMPLEXITY_MODELS:
         s = sweep[model]
-        slope, ci = fit_loglog_slope(
-            s["d"], s["counts"], n_boot=args.n_boot, seed=args.seed, max_iter=s["max_iter"]
-        )
+        s["slope_note"] = _unsolved_note(s)
+        if s["slope_note"] is not None:
+            s["slope"], s["slope_ci"] = None, None
+            continue
+        slope, ci = fit_loglog_slope(s["d"], s["counts"], n_boot=args.n_boot, seed=args.seed)
         s["slope"], s["slope_ci"] = slope, list(ci)
     sweep["config"] |= {"n_boot": args.n_boot, "slope_fit": "OLS of log(median + 1) on log d"}
     sweep["versions"] = versions()
@@ -90,6 +134,9 @@ def _table(res: dict[str, Any]) -> list[str]:
         lines.append(f"{d:>10} | {cells[0]} | {cells[1]}")
     for model in COMPLEXITY_MODELS:
         s = res[model]
+        if s["slope"] is None:
+            lines.append(f"{model}: no slope: {s['slope_note']}")
+            continue
         lo, hi = s["slope_ci"]
         note = " (identical runs: the seed bootstrap has no spread)" if lo == hi else ""
         lines.append(
@@ -99,13 +146,15 @@ def _table(res: dict[str, Any]) -> list[str]:
 
 
 def _cmd(args: argparse.Namespace) -> int:
-    from gdperceptron.experiments.complexity import plot_saved
-
-    res = _results(args)
+    check_budget(args)  # before grid: the refusals answer without importing NumPy
+    grid(args.d_min, args.d_max, args.points)
     folder, stem = _paths(args.out)
-    folder.mkdir(parents=True, exist_ok=True)
+    A.out_folder("--out", folder)
+    res = _results(args)
     json_path = folder / f"{stem}.json"
     json_path.write_text(json.dumps(res, indent=1))
+    from gdperceptron.experiments.complexity import plot_saved
+
     plot_saved(json_path)
     files = [str(json_path)] + [str(folder / f"{stem}{ext}") for ext in (".png", ".pdf")]
     if args.json:
@@ -121,38 +170,39 @@ def _cmd(args: argparse.Namespace) -> int:
     return 0
 
 
-def _dimension(text: str) -> int:
-    """An integer dimension, also written like ``1e7``."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected an integer such as 1000 or 1e7, got {text!r}"
-        ) from None
-    if not value.is_integer():
-        raise argparse.ArgumentTypeError(f"d must be an integer, got {text!r}")
-    return int(value)
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "complexity", help="iterations to separate vs d: tied O~(sqrt d) against linear Omega(d)"
+        "complexity",
+        help="iterations to separate vs d: tied O~(sqrt d) against linear Omega(d)",
+        description="Iterations to separate the minimal example against d for the linear "
+        "and the tied model (exact reduced simulation), the fitted log-log slopes with "
+        "bootstrap intervals, a figure and its numbers. No slope is fitted for a model "
+        "with runs that did not separate within the budget.",
     )
-    p.add_argument("--d-min", type=_dimension, default=10, help="smallest d (default 10)")
-    p.add_argument("--d-max", type=_dimension, default=10**7, help="largest d (default 1e7)")
-    p.add_argument("--points", type=int, default=13, help="log-spaced values of d (default 13)")
-    p.add_argument("--seeds", type=int, default=16, help="runs per d and model (default 16)")
-    p.add_argument("--seed", type=int, default=0, help="base seed (inits and the bootstrap)")
-    p.add_argument("--c", type=float, default=1.0, help="tied step c / lambda_2 (default 1)")
-    p.add_argument("--linear-step", type=float, default=1.0, help="linear step (default 1)")
-    p.add_argument("--mu", type=float, default=1.0, help="mu of the minimal example")
+    dim = A.integer(2)
+    p.add_argument("--d-min", type=dim, default=10, help="smallest d (default 10)")
+    p.add_argument("--d-max", type=dim, default=10**7, help="largest d (default 1e7)")
+    p.add_argument("--points", type=A.integer(2, MAX_POINTS), default=13, help="values of d (13)")
+    p.add_argument(
+        "--seeds", type=A.integer(1, MAX_SEEDS), default=16, help="runs per d and model (16)"
+    )
+    p.add_argument("--seed", type=A.seed(), default=0, help="base seed (inits, bootstrap)")
+    p.add_argument(
+        "--c", type=A.real(positive=True), default=1.0, help="tied step c / lambda_2 (1)"
+    )
+    p.add_argument("--linear-step", type=A.real(positive=True), default=1.0, help="(1)")
+    p.add_argument("--mu", type=A.real(positive=True, maximum=1e100), default=1.0, help="mu (1)")
     p.add_argument(
         "--max-iter",
-        type=int,
+        type=A.integer(0, A.MAX_STEPS),
         default=None,
         help="budget per run (default: 20 d/mu^2 + 1e4 linear, 1000 sqrt(d) + 1e4 tied)",
     )
-    p.add_argument("--n-boot", type=int, default=2000, help="bootstrap replicates (default 2000)")
-    p.add_argument("--out", default="complexity", help="figure folder or file path")
+    p.add_argument(
+        "--n-boot", type=A.integer(1, MAX_BOOT), default=2000, help="bootstrap replicates"
+    )
+    p.add_argument(
+        "--out", type=A.nonempty(), default="complexity", help="figure folder or file path"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_cmd)

@@ -3,7 +3,9 @@
 Output folder (default ``./results``): ``results.sqlite``, ``figures/`` and
 ``report/index.html``. A rerun computes only the tasks that are not saved yet; ``--force``
 recomputes those of the selected experiments. Exit status: 0 when every experiment ran
-(whatever its verdict), 1 when one failed, 2 on bad input, 130 when interrupted.
+(whatever its verdict), 1 when one failed, 2 on bad input or an unusable output folder,
+130 when interrupted (Ctrl-C) and 143 when terminated (SIGTERM); finished tasks are kept
+in every case.
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ import argparse
 import shlex
 import sys
 
+from gdperceptron.cli import Terminated
+from gdperceptron.cli import _args as A
 from gdperceptron.errors import GDPerceptronError
-from gdperceptron.experiments import NAMES
-from gdperceptron.pipeline.executors import EXECUTORS
+
+NAMES = A.EXPERIMENT_NAMES
+MAX_WORKERS = 4096
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -35,8 +40,8 @@ def _workers(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    if not 1 <= value <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"expected an integer in 1..{MAX_WORKERS}, got {value}")
     return value
 
 
@@ -73,11 +78,31 @@ def _command(args: argparse.Namespace) -> str:
     return shlex.join(parts)
 
 
-def _cmd(args: argparse.Namespace) -> int:
-    from gdperceptron.pipeline.reproduce import DB_NAME, reproduce
+def _check_data_dir(path: str | None) -> None:
+    import os
+    from pathlib import Path
 
+    if path is None:
+        return
+    folder = Path(path)
+    if not folder.is_dir():
+        raise GDPerceptronError(f"--data-dir {path}: not a folder")
+    if not os.access(folder, os.R_OK | os.X_OK):
+        raise GDPerceptronError(f"--data-dir {path}: the folder is not readable")
+
+
+def _cmd(args: argparse.Namespace) -> int:
     if args.ray_address and args.executor != "ray":
         raise GDPerceptronError("--ray-address needs --executor ray")
+    if args.ray_address and args.workers is not None:
+        raise GDPerceptronError(
+            "--workers does not apply to a Ray cluster (--ray-address): it sizes a new "
+            "local instance"
+        )
+    _check_data_dir(args.data_dir)
+    A.out_folder("--out", args.out)
+    from gdperceptron.pipeline.reproduce import DB_NAME, reproduce
+
     experiments = _load(args.only or NAMES)
     command = _command(args)
     try:
@@ -92,12 +117,13 @@ def _cmd(args: argparse.Namespace) -> int:
             data_dir=args.data_dir,
             command=command,
         )
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:
+        how = "terminated" if isinstance(err, Terminated) else "interrupted"
         sys.stderr.write(
-            f"gdperceptron: interrupted; finished tasks are saved in {args.out}/{DB_NAME}. "
+            f"gdperceptron: {how}; finished tasks are saved in {args.out}/{DB_NAME}. "
             "Run the same command again to resume.\n"
         )
-        return 130
+        return 143 if isinstance(err, Terminated) else 130
     print(summary.table())
     print(f"\nreport: {summary.report}")
     return 0 if summary.ok else 1
@@ -105,10 +131,16 @@ def _cmd(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "reproduce", help="run the experiments, save results, figures and an HTML report"
+        "reproduce",
+        help="run the experiments, save results, figures and an HTML report",
+        description="Run the experiments of the paper (or some of them), caching every "
+        "finished task in OUT/results.sqlite; a rerun computes only what is missing. "
+        "Writes OUT/figures and OUT/report/index.html.",
     )
     p.add_argument("--quick", action="store_true", help="small versions of every experiment")
-    p.add_argument("--out", default="results", help="output folder (default: results)")
+    p.add_argument(
+        "--out", type=A.nonempty(), default="results", help="output folder (default: results)"
+    )
     p.add_argument(
         "--only",
         type=_names,
@@ -117,7 +149,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"run only these experiments ({', '.join(NAMES)})",
     )
     p.add_argument("--force", action="store_true", help="recompute cached tasks")
-    p.add_argument("--executor", choices=EXECUTORS, default="local")
+    p.add_argument("--executor", choices=A.EXECUTORS, default="local", help="(local)")
     p.add_argument(
         "--workers",
         type=_workers,
@@ -128,5 +160,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--ray-address", default=None, help="Ray cluster address (default: $RAY_ADDRESS)"
     )
-    p.add_argument("--data-dir", default=None, help="folder with MNIST/FashionMNIST/CIFAR-10")
+    p.add_argument(
+        "--data-dir",
+        type=A.nonempty(),
+        default=None,
+        help="folder with MNIST/FashionMNIST/CIFAR-10",
+    )
     p.set_defaults(func=_cmd)

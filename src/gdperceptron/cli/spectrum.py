@@ -16,17 +16,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from gdperceptron.analysis.eigenpath import growth_report
-from gdperceptron.analysis.spectral import minimal_example_matrices, minimal_example_spectrum
-from gdperceptron.data.synthetic import minimal_example
-from gdperceptron.engines.algorithms import ALGORITHM_NAMES
-from gdperceptron.engines.config import versions
+from gdperceptron.cli import _args as A
 from gdperceptron.errors import GDPerceptronError
-from gdperceptron.models.builtin import tied
 
 DENSE_LIMIT = 2000  # the dense eigensolver check is O(d^3): only up to this d
+MAX_STEPS = 100_000  # the run keeps every iterate: steps x d numbers
+MAX_C = 1e6
 
 
 def spectrum_numbers(
@@ -37,6 +32,22 @@ def spectrum_numbers(
         raise GDPerceptronError(f"spectrum needs d <= {DENSE_LIMIT} (dense eigensolver), got {d}")
     if steps < 1:
         raise GDPerceptronError(f"steps must be >= 1, got {steps}")
+    if steps * d > A.MAX_ELEMENTS // 4:
+        raise GDPerceptronError(
+            f"--steps/--d: the run keeps steps*d = {steps * d:.3g} numbers, more than "
+            f"{A.MAX_ELEMENTS // 4:.3g}"
+        )
+    import numpy as np
+
+    from gdperceptron.analysis.eigenpath import growth_report
+    from gdperceptron.analysis.spectral import (
+        minimal_example_matrices,
+        minimal_example_spectrum,
+    )
+    from gdperceptron.data.synthetic import minimal_example
+    from gdperceptron.engines.config import versions
+    from gdperceptron.models.builtin import tied
+
     s = minimal_example_spectrum(d, mu)
     A1, A2 = minimal_example_matrices(d, mu)
     ev1, ev2 = np.linalg.eigvalsh(A1), np.linalg.eigvalsh(A2)
@@ -49,6 +60,11 @@ def spectrum_numbers(
     data, model = minimal_example(d, mu), tied(d)
     step = c / s.lambda2
     rep = growth_report(model, data, algorithm, step, model.initial_params(seed), steps)
+    if not np.all(np.isfinite(rep.thetas)):
+        raise GDPerceptronError(
+            f"--c: the run overflowed float64 with step {c:g}/lambda_2 in {steps} steps; "
+            "use a smaller --c or fewer --steps"
+        )
     norms = np.linalg.norm(rep.thetas[:-1], axis=1)
     defect = np.abs(rep.next_projections - rep.predicted * rep.projections).max(axis=1) / norms
     solved = np.flatnonzero(np.all(rep.margins > 0, axis=1))
@@ -92,9 +108,8 @@ def plot_saved(json_path: Path) -> list[Path]:
 
 
 def _cmd(args: argparse.Namespace) -> int:
+    folder = A.out_folder("--out", Path(args.out))
     out = spectrum_numbers(args.d, args.mu, args.algorithm, args.c, args.steps, args.seed)
-    folder = Path(args.out)
-    folder.mkdir(parents=True, exist_ok=True)
     json_path = folder / "spectrum.json"
     json_path.write_text(json.dumps(out))
     figures = plot_saved(json_path)
@@ -119,13 +134,28 @@ def _cmd(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("spectrum", help="closed-form spectra and the eigenbasis trajectory")
-    p.add_argument("--d", type=int, default=100, help=f"dimension (2..{DENSE_LIMIT})")
-    p.add_argument("--mu", type=float, default=1.0)
-    p.add_argument("--algorithm", choices=ALGORITHM_NAMES, default="perceptron")
-    p.add_argument("--c", type=float, default=1.0, help="step c / lambda_2 (default 1)")
-    p.add_argument("--steps", type=int, default=60, help="steps of the run (default 60)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default="spectrum", help="output folder (default ./spectrum)")
+    p = sub.add_parser(
+        "spectrum",
+        help="closed-form spectra and the eigenbasis trajectory",
+        description="The closed-form eigenvalues of the minimal example against a dense "
+        "eigensolver, and the tied model's run in the eigenbasis of its driving matrix; "
+        "saves the numbers as JSON and draws the components over time.",
+    )
+    p.add_argument(
+        "--d", type=A.integer(2, DENSE_LIMIT), default=100, help=f"dimension (2..{DENSE_LIMIT})"
+    )
+    p.add_argument("--mu", type=A.real(positive=True, maximum=1e100), default=1.0, help="(1)")
+    p.add_argument("--algorithm", choices=A.ALGORITHM_NAMES, default="perceptron")
+    p.add_argument(
+        "--c",
+        type=A.real(positive=True, maximum=MAX_C),
+        default=1.0,
+        help="step c / lambda_2 (default 1)",
+    )
+    p.add_argument(
+        "--steps", type=A.integer(1, MAX_STEPS), default=60, help="steps of the run (60)"
+    )
+    p.add_argument("--seed", type=A.seed(), default=0)
+    p.add_argument("--out", type=A.nonempty(), default="spectrum", help="output folder")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_cmd)

@@ -10,11 +10,13 @@ one by name. Every loader returns a :class:`~gdperceptron.data.synthetic.Dataset
 from __future__ import annotations
 
 import gzip
+import hashlib
+import io
 import os
 import pickle
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -29,6 +31,23 @@ _IDX_FILES = {
 }
 _CIFAR_FILES = {"train": tuple(f"data_batch_{i}" for i in range(1, 6)), "test": ("test_batch",)}
 _CIFAR_DIM = 3072
+# The largest IDX data a loader reads (the MNIST train images are 47 MB).
+IDX_MAX_BYTES = 2**31
+# sha256 of the decompressed official Fashion-MNIST IDX files (same names, sizes and
+# shapes as MNIST's), measured on the files of the Debian package dataset-fashion-mnist.
+FASHION_MNIST_SHA256 = {
+    "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+}
+# Shapes of the official files (both kinds): only full-size files can be told apart.
+_OFFICIAL_SHAPES = {
+    "train-images-idx3-ubyte": (60000, 28, 28),
+    "train-labels-idx1-ubyte": (60000,),
+    "t10k-images-idx3-ubyte": (10000, 28, 28),
+    "t10k-labels-idx1-ubyte": (10000,),
+}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -115,16 +134,36 @@ def _find(
     data_dir: str | os.PathLike[str], subdirs: list[str], names: list[str], what: str
 ) -> Path:
     """First existing ``dir/name`` over the search dirs (in order), else a clear error."""
-    base = Path(data_dir)
+    base = _check_dir(data_dir)
     dirs = [base] + [base / s for s in subdirs]
     for d in dirs:
         for nm in names:
-            if (d / nm).is_file():
+            try:
+                found = (d / nm).is_file()
+            except OSError as err:
+                raise GDPerceptronError(f"cannot look into {d}: {_reason(err)}") from None
+            if found:
+                if not os.access(d / nm, os.R_OK):
+                    raise GDPerceptronError(f"{what} file {d / nm} is not readable (permission)")
                 return d / nm
     shown = names[0] + "[.gz]" if names[1:] == [names[0] + ".gz"] else names[0]
     raise DataFileNotFoundError(
         f"{what} file '{shown}' not found; looked in: {', '.join(str(d) for d in dirs)}"
     )
+
+
+def _check_dir(data_dir: Any) -> Path:
+    """``data_dir`` as a path to a readable folder, or a clear error naming ``data_dir``."""
+    if isinstance(data_dir, bool) or not isinstance(data_dir, str | os.PathLike):
+        raise GDPerceptronError(
+            f"data_dir must be a folder path (str or os.PathLike), got {type(data_dir).__name__}"
+        )
+    base = Path(data_dir)
+    if not base.is_dir():
+        raise DataFileNotFoundError(f"data_dir {str(base)!r} is not a folder")
+    if not os.access(base, os.R_OK | os.X_OK):
+        raise GDPerceptronError(f"data_dir {str(base)!r} is not readable (permission)")
+    return base
 
 
 # --------------------------------------------------------------------------- bundled
@@ -168,39 +207,113 @@ def digits(
 # --------------------------------------------------------------------------- IDX (MNIST)
 
 
+def _read_exactly(f: BinaryIO, size: int, path: Path, what: str) -> bytes:
+    """``size`` bytes from ``f``, refusing a short read; never more than asked for."""
+    data = f.read(size)
+    if len(data) != size:
+        raise GDPerceptronError(
+            f"corrupt IDX file {path}: {what} needs {size} bytes, found {len(data)} "
+            "(truncated file)"
+        )
+    return data
+
+
+def _idx_stream(path: Path) -> BinaryIO:
+    if path.suffix == ".gz":
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb")
+
+
 def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     """Read an IDX file of unsigned bytes (plain or ``.gz``) into a uint8 array.
 
     Header: two zero bytes, dtype code (0x08 = unsigned byte), number of dims, then one
-    big-endian uint32 per dim. Raises :class:`GDPerceptronError` on corrupt files.
+    big-endian uint32 per dim. The header is read first; dims that are zero or need
+    more than :data:`IDX_MAX_BYTES` are refused, and at most ``prod(dims) + 1`` bytes are
+    ever decompressed (a ``.gz`` that expands to more is refused, not read to its end).
+    Raises :class:`GDPerceptronError` on corrupt or unreadable files.
     """
     path = Path(path)
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as f:
-                raw = f.read()
-        else:
-            raw = path.read_bytes()
+        with _idx_stream(path) as f:
+            head = f.read(4)
+            if len(head) < 4 or head[0] != 0 or head[1] != 0 or head[2] != 0x08 or head[3] == 0:
+                magic = head.hex() if len(head) >= 4 else "(file too short)"
+                raise GDPerceptronError(
+                    f"corrupt IDX file {path}: bad magic number {magic} "
+                    "(expected 0000 08 <ndim>, unsigned-byte data)"
+                )
+            ndim = head[3]
+            raw_dims = _read_exactly(f, 4 * ndim, path, "the header")
+            dims = tuple(int.from_bytes(raw_dims[4 * i : 4 * i + 4], "big") for i in range(ndim))
+            size = 1
+            for n in dims:
+                size *= n  # Python integers: no overflow
+            if 0 in dims or size > IDX_MAX_BYTES:
+                raise GDPerceptronError(
+                    f"corrupt IDX file {path}: dims {dims} (need 1..{IDX_MAX_BYTES} data bytes)"
+                )
+            data = f.read(size + 1)
     except (OSError, EOFError, zlib.error) as exc:
-        raise GDPerceptronError(f"cannot read IDX file {path}: {exc}") from exc
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08 or raw[3] == 0:
-        magic = raw[:4].hex() if len(raw) >= 4 else "(file too short)"
-        raise GDPerceptronError(
-            f"corrupt IDX file {path}: bad magic number {magic} "
-            "(expected 0000 08 <ndim>, unsigned-byte data)"
-        )
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise GDPerceptronError(f"corrupt IDX file {path}: truncated header")
-    dims = tuple(int(v) for v in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    size = int(np.prod(dims, dtype=np.int64))
-    if len(raw) - header != size:
+        raise GDPerceptronError(f"cannot read IDX file {path}: {_reason(exc)}") from None
+    if len(data) != size:
+        found = "more" if len(data) > size else str(len(data))
         raise GDPerceptronError(
             f"corrupt IDX file {path}: dims {dims} need {size} data bytes, "
-            f"found {len(raw) - header} (truncated or padded file)"
+            f"found {found} (truncated or padded file)"
         )
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+    return np.frombuffer(data, dtype=np.uint8).reshape(dims)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def _idx_sha256(arr: np.ndarray) -> str:
+    """sha256 of the IDX file (decompressed) that holds the uint8 array ``arr``."""
+    h = hashlib.sha256(bytes([0, 0, 0x08, arr.ndim]))
+    h.update(b"".join(int(n).to_bytes(4, "big") for n in arr.shape))
+    h.update(arr.tobytes())
+    return h.hexdigest()
+
+
+def _implied_kind(folder: Path) -> str | None:
+    """``mnist`` / ``fashion-mnist`` when the folder (or, for ``raw``, its parent) is
+    named after one of them (``MNIST``, ``FashionMNIST``, ``fashion-mnist`` ...)."""
+    names = [folder.name, folder.parent.name] if folder.name.lower() == "raw" else [folder.name]
+    for name in names:
+        key = name.lower().replace("-", "").replace("_", "")
+        if key in ("fashionmnist", "fmnist"):
+            return "fashion-mnist"
+        if key == "mnist":
+            return "mnist"
+    return None
+
+
+def _check_kind(kind: str, paths: list[Path], arrays: list[np.ndarray], names: tuple) -> None:
+    """Refuse files that are, or are laid out as, the other kind (MNIST vs Fashion-MNIST:
+    same file names and format). Full-size files are told apart by the sha256 of the
+    official Fashion-MNIST files; others by the folder they are in."""
+    what = _MNIST_KINDS[kind]
+    for path, arr, name in zip(paths, arrays, names, strict=True):
+        folder_kind = _implied_kind(path.parent)
+        if folder_kind is not None and folder_kind != kind:
+            raise GDPerceptronError(
+                f"{what} requested, but {path} lies in a folder named for "
+                f"{_MNIST_KINDS[folder_kind]}; put the {what} files in "
+                f"<data_dir>/{kind} or choose the other data set"
+            )
+        if arr.shape != _OFFICIAL_SHAPES[name]:
+            continue
+        is_fashion = _idx_sha256(arr) == FASHION_MNIST_SHA256[name]
+        if is_fashion != (kind == "fashion-mnist"):
+            found = "the official Fashion-MNIST file" if is_fashion else "not Fashion-MNIST's"
+            raise GDPerceptronError(
+                f"{what} requested, but {path} is {found} (sha256 of its contents); "
+                f"keep MNIST and Fashion-MNIST in <data_dir>/mnist and <data_dir>/fashion-mnist"
+            )
 
 
 def load_mnist(
@@ -216,7 +329,10 @@ def load_mnist(
     """Two classes of MNIST (or Fashion-MNIST) from local IDX files.
 
     Files are looked for in ``data_dir``, ``data_dir/<kind>`` and ``data_dir/<kind>/raw``,
-    each plain or ``.gz``. Pixels are scaled to [0, 1] and flattened (784 features for
+    each plain or ``.gz``. The two kinds share file names and format, so files that lie in
+    a folder named for the other kind, or full-size files whose contents are (MNIST
+    requested) or are not (Fashion-MNIST requested) the official Fashion-MNIST files, are
+    refused. Pixels are scaled to [0, 1] and flattened (784 features for
     28x28 images). ``classes[0]`` -> -1, ``classes[1]`` -> +1; optional subsample of
     ``n`` rows with ``default_rng(seed)`` keeping both classes.
 
@@ -232,6 +348,7 @@ def load_mnist(
     subdirs = [kind, f"{kind}/raw"]
     paths = [_find(data_dir, subdirs, [f, f + ".gz"], what) for f in _IDX_FILES[split]]
     images, labels = read_idx(paths[0]), read_idx(paths[1])
+    _check_kind(kind, paths, [images, labels], _IDX_FILES[split])
     if images.ndim < 2 or labels.ndim != 1 or (labels.size and labels.max() > 9):
         raise GDPerceptronError(
             f"corrupt {what} files: images need >= 2 dims (got {images.shape}), "
@@ -270,12 +387,45 @@ def load_fashion_mnist(
 # --------------------------------------------------------------------------- CIFAR-10
 
 
+def _array_globals() -> dict[tuple[str, str], Any]:
+    """The only globals a CIFAR-10 batch may name: NumPy's array reconstruction (under
+    its NumPy 1 and 2 module names) and ``_codecs.encode`` (bytes pickled by Python 3)."""
+    import codecs
+
+    reconstruct = np.zeros(1).__reduce__()[0]
+    frombuffer = np.zeros(1).__reduce_ex__(5)[0]
+    allowed: dict[tuple[str, str], Any] = {("_codecs", "encode"): codecs.encode}
+    for module in ("numpy.core", "numpy._core"):
+        allowed[(f"{module}.multiarray", "_reconstruct")] = reconstruct
+        allowed[(f"{module}.numeric", "_frombuffer")] = frombuffer
+    allowed[("numpy", "ndarray")] = np.ndarray
+    allowed[("numpy", "dtype")] = np.dtype
+    return allowed
+
+
+class _BatchUnpickler(pickle.Unpickler):
+    """Unpickles plain containers, bytes, str and numbers, and NumPy arrays; any other
+    global (``os.system``, ``builtins.eval``, ...) is refused before it is looked up."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        found = _array_globals().get((module, name))
+        if found is None:
+            raise pickle.UnpicklingError(
+                f"refused global {module}.{name} (a CIFAR-10 batch holds only arrays, "
+                "lists, dicts, bytes and numbers)"
+            )
+        return found
+
+
 def _read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     try:
-        with open(path, "rb") as f:
-            batch = pickle.load(f, encoding="bytes")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise GDPerceptronError(f"cannot read CIFAR-10 batch {path}: {_reason(exc)}") from None
+    try:
+        batch = _BatchUnpickler(io.BytesIO(raw), encoding="bytes").load()
     except Exception as exc:  # unpickling raises many kinds of errors on corrupt input
-        raise GDPerceptronError(f"cannot read CIFAR-10 batch {path}: {exc}") from exc
+        raise GDPerceptronError(f"cannot read CIFAR-10 batch {path}: {exc}") from None
     if not isinstance(batch, dict):
         raise GDPerceptronError(f"corrupt CIFAR-10 batch {path}: not a dict")
     data = batch.get(b"data", batch.get("data"))
@@ -324,6 +474,52 @@ def load_cifar10(
     labels = np.concatenate([b[1] for b in batches])
     info = {"source": "cifar10", "files": [str(p) for p in paths], "split": split}
     return _two_class(X, labels, pair, n, seed, standardize_features, "cifar10", info)
+
+
+# --------------------------------------------------------------------------- fingerprints
+
+
+def data_files(name: str, data_dir: str | os.PathLike[str], split: str = "train") -> list[Path]:
+    """The files that the loader of ``name`` reads from ``data_dir`` (image sets only;
+    ``[]`` for the bundled ones), found as the loader finds them."""
+    key = str(name).strip().lower().replace("_", "-")
+    split = _check_split(split)
+    if key == "cifar10":
+        subdirs = ["cifar-10-batches-py"]
+        return [_find(data_dir, subdirs, [f], "CIFAR-10") for f in _CIFAR_FILES[split]]
+    if key in _MNIST_KINDS:
+        subdirs = [key, f"{key}/raw"]
+        what = _MNIST_KINDS[key]
+        return [_find(data_dir, subdirs, [f, f + ".gz"], what) for f in _IDX_FILES[split]]
+    return []
+
+
+_HASHES: dict[tuple[str, int, int, int], str] = {}
+
+
+def _file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes, remembered per (path, size, mtime, inode)."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
+    if key not in _HASHES:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        _HASHES[key] = h.hexdigest()
+    return _HASHES[key]
+
+
+def data_fingerprint(name: str, data_dir: str | os.PathLike[str], split: str = "train") -> str:
+    """sha256 over the name, size and sha256 of each file the loader of ``name`` reads:
+    files replaced at the same path give another fingerprint. A missing file gives the
+    fingerprint ``missing:<reason>`` (the task itself then reports the error)."""
+    try:
+        files = data_files(name, data_dir, split)
+        parts = [f"{p.name}:{p.stat().st_size}:{_file_sha256(p)}" for p in files]
+    except (GDPerceptronError, OSError) as err:
+        return f"missing:{type(err).__name__}"
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 # --------------------------------------------------------------------------- dispatcher

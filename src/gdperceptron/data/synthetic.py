@@ -2,8 +2,8 @@
 
 docs/theory/setting.md (notation), docs/theory/minimal-example.md (the minimal example),
 docs/theory/predecessor.md (the predecessor's data sets).
-Real data shipped with scikit-learn lives in :mod:`gdperceptron.datasets_real`;
-loaders for local image files in :mod:`gdperceptron.data.loaders`.
+Real data sets (bundled with scikit-learn, or local image files) are loaded in
+:mod:`gdperceptron.data.loaders`, data files of your own in :mod:`gdperceptron.data.files`.
 """
 
 from __future__ import annotations
@@ -40,6 +40,42 @@ class Dataset:
     info: dict[str, Any] = field(default_factory=dict)
     basis: Callable[[], np.ndarray] | None = None
 
+    def __post_init__(self) -> None:
+        """Validate as :func:`make_dataset` does, except that the labels must already be
+        exactly -1 and +1 (``make_dataset`` maps other pairs of labels). Real arrays are
+        stored as read-only float64 copies."""
+        X = _real_array(self.X, "X")
+        y = _real_array(self.y, "y")
+        if X.ndim != 2:
+            raise GDPerceptronError(f"X must be a 2-D array (n, d), got shape {X.shape}")
+        if y.ndim != 1:
+            raise GDPerceptronError(f"y must be a 1-D array (n,), got shape {y.shape}")
+        if X.shape[0] != y.shape[0]:
+            raise GDPerceptronError(
+                f"X and y disagree on the number of samples: {X.shape[0]} rows vs "
+                f"{y.shape[0]} labels"
+            )
+        if X.shape[0] == 0 or X.shape[1] == 0:
+            raise GDPerceptronError(f"empty data set: X has shape {X.shape}")
+        if not np.all(np.isfinite(X)):
+            bad = int(np.sum(~np.isfinite(X)))
+            raise GDPerceptronError(f"X contains {bad} non-finite value(s) (NaN or inf)")
+        if not np.all((y == 1.0) | (y == -1.0)):
+            found = np.unique(y[(y != 1.0) & (y != -1.0)])[:5].tolist()
+            raise GDPerceptronError(
+                f"Dataset labels y must be exactly -1 or +1, found {found}; "
+                "use make_dataset to map two other labels"
+            )
+        if not isinstance(self.name, str):
+            raise GDPerceptronError(f"name must be a str, got {type(self.name).__name__}")
+        if not isinstance(self.info, dict):
+            raise GDPerceptronError(f"info must be a dict, got {type(self.info).__name__}")
+        for attr, arr in (("X", X), ("y", y)):
+            if arr is getattr(self, attr) and arr.flags.writeable:
+                arr = arr.copy()
+            arr.setflags(write=False)
+            object.__setattr__(self, attr, arr)
+
     @property
     def n(self) -> int:
         return int(self.X.shape[0])
@@ -52,6 +88,17 @@ class Dataset:
     def A(self) -> np.ndarray:
         """Signed samples ``a_i = y_i x_i``, shape ``(n, d)`` (docs/theory/setting.md)."""
         return self.y[:, None] * self.X
+
+
+def _real_array(value: Any, what: str) -> np.ndarray:
+    """``value`` as a float64 array; refuses non-numeric, boolean-free complex input."""
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as err:
+        raise GDPerceptronError(f"{what} must be an array of real numbers ({err})") from None
+    if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+        raise GDPerceptronError(f"{what} must be real numbers, got dtype {arr.dtype}")
+    return arr if arr.dtype == np.float64 else arr.astype(np.float64)
 
 
 def make_dataset(
@@ -100,6 +147,8 @@ def make_dataset(
 def labels_to_signed(y: Any) -> np.ndarray:
     """Map two-class labels to {-1., +1.} (float64). Sorted order: first class -> -1."""
     y = np.asarray(y)
+    if np.iscomplexobj(y):
+        raise GDPerceptronError("labels must be real numbers or text, got complex numbers")
     if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
         raise GDPerceptronError("labels contain NaN or inf")
     classes = np.unique(y)
@@ -156,10 +205,21 @@ def gaussian(n: int, d: int, margin: float = 0.1, *, seed: int) -> Dataset:
     then push every point away from the hyperplane so that ``y_i <u, x_i> >= margin``.
     The returned data are separated by ``u`` with margin at least ``margin``.
     """
-    if int(n) != n or n < 2 or int(d) != d or d < 1:
-        raise GDPerceptronError(f"gaussian data need integers n >= 2, d >= 1; got n={n}, d={d}")
+    for name, value, low in (("n", n, 2), ("d", d, 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer, float)):
+            raise GDPerceptronError(
+                f"gaussian data: {name} must be an integer >= {low}, got {value!r}"
+            )
+        if not np.isfinite(value) or int(value) != value or value < low:
+            raise GDPerceptronError(
+                f"gaussian data: {name} must be an integer >= {low}, got {value}"
+            )
+    if isinstance(margin, bool) or not isinstance(margin, (int, np.integer, float, np.floating)):
+        raise GDPerceptronError(f"margin must be a finite number >= 0, got {margin!r}")
     if not np.isfinite(margin) or margin < 0:
         raise GDPerceptronError(f"margin must be a finite number >= 0, got {margin}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise GDPerceptronError(f"seed must be an integer >= 0, got {seed!r}")
     rng = np.random.default_rng(seed)
     u = rng.standard_normal(d)
     u /= np.linalg.norm(u)

@@ -15,8 +15,7 @@ product ``J_m(theta)^T w``, computed with one reverse-mode pass and never formin
 | ``normalized-perceptron``| hard, as above            | ``gamma / |S_t|``, ``S_t = {m_i<=0}``|
 
 ``gd`` is exactly gradient descent on the logistic loss with step ``gamma``
-(docs/theory/reduction.md,
-the reduction); the normalized rules are those of the predecessor paper.
+(docs/theory/reduction.md); the normalized rules are those of the predecessor paper.
 """
 
 from __future__ import annotations

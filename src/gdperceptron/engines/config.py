@@ -8,6 +8,8 @@ experiments hash to cache their tasks.
 from __future__ import annotations
 
 import dataclasses
+import math
+import os
 import platform
 from dataclasses import dataclass
 from importlib import metadata
@@ -173,6 +175,32 @@ def _model_options(model: str) -> tuple[str, ...]:
     return () if is_model_spec(model) else MODEL_OPTIONS.get(model, ())
 
 
+# integer fields and their least value (None = unset allowed); real fields (positive?)
+_INTEGER_FIELDS = {"seed": 0, "max_iter": 0, "d": 1, "n": 2, "width": 1, "depth": 2}
+_REAL_FIELDS = {"mu": True, "margin": False, "init_scale": False}
+MAX_DEPTH = 64  # compilation time grows with the number of layers
+
+
+def _check_integer(value: Any, name: str, low: int) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | np.integer | float):
+        raise GDPerceptronError(f"{name} must be an integer >= {low}, got {value!r}")
+    if not math.isfinite(value) or int(value) != value or value < low:
+        raise GDPerceptronError(f"{name} must be an integer >= {low}, got {value}")
+    if name == "depth" and value > MAX_DEPTH:
+        raise GDPerceptronError(f"depth must be at most {MAX_DEPTH}, got {value}")
+
+
+def _check_real(value: Any, name: str, positive: bool) -> None:
+    if value is None:
+        return
+    ok = not isinstance(value, bool) and isinstance(value, int | float | np.integer | np.floating)
+    if not ok or not math.isfinite(value) or value < 0 or (positive and value == 0):
+        what = "a positive finite number" if positive else "a finite number >= 0"
+        raise GDPerceptronError(f"{name} must be {what}, got {value!r}")
+
+
 def validate(config: RunConfig) -> RunConfig:
     """Check names and ranges; raise :class:`GDPerceptronError` with a one-line message."""
     if not isinstance(config.data, str) or not config.data:
@@ -202,8 +230,16 @@ def validate(config: RunConfig) -> RunConfig:
         if getattr(config, name) is not None and name not in _model_options(config.model):
             raise GDPerceptronError(f"option {name} does not apply to model {config.model!r}")
     check_step(config.step)
-    if int(config.max_iter) != config.max_iter or config.max_iter < 0:
-        raise GDPerceptronError(f"max_iter must be an integer >= 0, got {config.max_iter}")
+    for name, low in _INTEGER_FIELDS.items():
+        _check_integer(getattr(config, name), name, low)
+    for name, positive in _REAL_FIELDS.items():
+        _check_real(getattr(config, name), name, positive)
+    for name in ("stop_when_solved", "record_error", "train_second_layer"):
+        value = getattr(config, name)
+        if value is not None and not isinstance(value, bool | np.bool_):
+            raise GDPerceptronError(f"{name} must be True or False, got {value!r}")
+    if config.data_dir is not None and not isinstance(config.data_dir, str | os.PathLike):
+        raise GDPerceptronError(f"data_dir must be a folder path, got {config.data_dir!r}")
     d = config.option("d")
     if config.model == "tied" and config.data in ("minimal", "gaussian") and d < 2:
         raise GDPerceptronError(f"the tied model needs d >= 2, got d = {d}")

@@ -16,8 +16,18 @@ def logistic_loss(margins: jax.Array) -> jax.Array:
 
     Stable for |m| up to the float64 range: ``softplus(-1e6) = 0`` and
     ``softplus(1e6) = 1e6`` without overflow (docs/theory/setting.md).
+
+    The mean: ``mean(v)`` sums before it divides, and the sum overflows when the terms
+    ``v_i = softplus(-m_i)`` are near the float64 maximum ``M`` (two margins of
+    ``-1e308``) although the mean ``<= max_i v_i <= M`` is representable. Where that sum
+    overflows, the mean is taken as ``sum_i (v_i / n)`` instead: each ``v_i / n <= M / n``,
+    so the partial sums stay below ``max_i v_i (1 + n eps)``, finite unless the terms lie
+    within a factor ``1 + n eps`` of ``M``. Elsewhere the plain mean is returned, bit
+    for bit.
     """
-    return jnp.mean(jnp.logaddexp(0.0, -margins))
+    v = jnp.logaddexp(0.0, -margins)
+    mean = jnp.mean(v)
+    return jnp.where(jnp.isfinite(mean), mean, jnp.sum(v / v.shape[0]))
 
 
 def per_sample_loss(margins: jax.Array) -> jax.Array:

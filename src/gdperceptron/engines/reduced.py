@@ -50,8 +50,7 @@ RTOL = 1e-10  # relative rank tolerance on |R_jj| / |R_00|; also the basis-check
 
 
 class ReducedProblem(NamedTuple):
-    """A ``d``-dimensional run written in ``k`` coordinates (docs/theory/minimal-example.md, last
-    paragraph).
+    """A ``d``-dimensional run written in ``k`` coordinates (docs/theory/minimal-example.md).
 
     Attributes:
         model: the same kind of model with input dimension ``k`` (``P~ = Q^T P Q`` for
@@ -337,7 +336,7 @@ def run_reduced_problem(
     lift_params: bool = False,
     **run_kwargs: Any,
 ) -> Trajectory:
-    """Run :func:`gdperceptron.trajectory.run` on a :class:`ReducedProblem` and express the
+    """Run :func:`gdperceptron.engines.trajectory.run` on a :class:`ReducedProblem` and express the
     result in the full problem's terms (docs/theory/minimal-example.md).
 
     Loss, margins, misclassified counts, ``||grad F||`` and ``||xi_t||`` are those of the
@@ -373,10 +372,10 @@ def run_reduced(
     rtol: float = RTOL,
     **run_kwargs: Any,
 ) -> Trajectory:
-    """The run of :func:`gdperceptron.trajectory.run` computed exactly in ``k`` coordinates:
-    :func:`reduce_problem` then :func:`run_reduced_problem` (docs/theory/minimal-example.md). Same
-    arguments as
-    ``run`` plus ``lift_params`` (return full final parameters), ``basis`` and ``rtol``.
+    """The run of :func:`gdperceptron.engines.trajectory.run` computed exactly in ``k``
+    coordinates: :func:`reduce_problem` then :func:`run_reduced_problem`
+    (docs/theory/minimal-example.md). Same arguments as ``run`` plus ``lift_params`` (return
+    full final parameters), ``basis`` and ``rtol``.
 
     Example:
         >>> import numpy as np

@@ -1,4 +1,4 @@
-"""Run a :class:`~gdperceptron.config.RunConfig` end to end and summarise the result."""
+"""Run a :class:`~gdperceptron.engines.config.RunConfig` end to end and summarise the result."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ the names of :data:`gdperceptron.engines.trajectory.METRICS` that were recorded)
 ``final_params`` (the flat ``(p,)`` float64 vector; a pytree is flattened leaf by leaf in
 :func:`jax.tree_util.tree_flatten` order), ``final_margins`` (``(n,)``) and ``config``, a
 0-d string array with the JSON of the run's resolved configuration, stop reason, solved
-iteration, step count and package versions. Nothing is pickled:
+iteration, step count, wall time and package versions. Nothing is pickled:
 ``numpy.load(path, allow_pickle=False)`` reads every array.
 """
 
@@ -34,7 +34,7 @@ def save_trajectory(
     """Write ``traj`` to ``path`` (``.npz`` appended when missing); returns the path.
 
     ``config`` (default ``traj.config``) is stored as JSON together with ``stop_reason``,
-    ``solved_iteration``, ``n_steps`` and ``elapsed_s``.
+    ``solved_iteration``, ``n_steps``, ``elapsed_s`` and the package ``versions``.
     """
     if not isinstance(traj, Trajectory):
         raise GDPerceptronError(f"traj must be a Trajectory, got {type(traj).__name__}")
@@ -43,8 +43,11 @@ def save_trajectory(
         out = out.with_name(out.name + ".npz")
     if out.is_dir():
         raise GDPerceptronError(f"cannot save the trajectory to {str(out)!r}: it is a folder")
+    from gdperceptron.engines.config import versions
+
     meta = {
         "config": traj.config if config is None else config,
+        "versions": versions(),
         "stop_reason": traj.stop_reason,
         "solved_iteration": traj.solved_iteration,
         "n_steps": traj.n_steps,

@@ -1,18 +1,16 @@
 """The referee's ablations: does the sub-linear growth in d persist beyond the tied model?
 
-Iterations to separate (docs/theory/setting.md) against the dimension ``d`` for variants of the
-model
-inside the same generalized-perceptron framework (docs/theory/reduction.md): the linear model from
-``v_0 = 0`` with the hard perceptron and with LR+GD (the classical Ω(d) reference), the
-tied model of the paper (reference), two-layer networks (width 16, depth 2) with each
-activation (identity, relu, leaky_relu, tanh, square) and ReLU MLPs of depth 3 and 4
-(width 16), all with LR+GD from their default seeded initialisation. Data: the minimal
-example ``minimal_example(d, mu=1)`` of docs/theory/minimal-example.md and, as context, separable
-Gaussian data
-``gaussian(64, d, margin=0.1)`` (six of the variants). Step: ``gamma = 1/lambda_2(d)``, ``lambda_2 =
-sqrt((2 + mu)^2 + 2(d - 2))`` (the paper's step for the tied model, ~ 1/sqrt(2d)), the same
-for every variant and both data sets. Several seeds (initialisation; for the Gaussian
-data also the sample).
+Iterations to separate (docs/theory/setting.md) against the dimension ``d`` for variants of
+the model inside the same generalized-perceptron framework (docs/theory/reduction.md): the
+linear model from ``v_0 = 0`` with the hard perceptron and with LR+GD (the classical Ω(d)
+reference), the tied model of the paper (reference), two-layer networks (width 16, depth 2)
+with each activation (identity, relu, leaky_relu, tanh, square) and ReLU MLPs of depth 3
+and 4 (width 16), all with LR+GD from their default seeded initialisation. Data: the
+minimal example ``minimal_example(d, mu=1)`` of docs/theory/minimal-example.md and, as
+context, separable Gaussian data ``gaussian(64, d, margin=0.1)`` (six of the variants).
+Step: ``gamma = 1/lambda_2(d)``, ``lambda_2 = sqrt((2 + mu)^2 + 2(d - 2))`` (the paper's step
+for the tied model, ~ 1/sqrt(2d)), the same for every variant and both data sets. Several
+seeds (initialisation; for the Gaussian data also the sample).
 
 Exact ties: from ``v_0 = 0`` the linear hard perceptron on the minimal example meets
 margins that are exactly 0 in exact arithmetic (weight 1/2); with the irrational step

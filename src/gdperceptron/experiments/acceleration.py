@@ -1,14 +1,13 @@
 """Implicit acceleration on real data: nonlinear models separate in fewer iterations.
 
-Iterations to accuracy 1.0 (docs/theory/setting.md: the first ``t`` with every margin positive) of
-LR+GD
-against the step, over decades, for the linear model (from ``v_0 = 0``), two-layer networks
-(ReLU of widths 4, 16, 64; tanh and leaky ReLU of width 16) and a depth-3 ReLU MLP (width
-16), on two-class real data: breast cancer (a seeded subsample of 300, linearly separable
-through the origin, unlike the full set) and digits 3 vs 8 (200 samples), three seeds each
-(the seed draws the subsample and the initialisation). With a ``data_dir`` that holds
-MNIST / Fashion-MNIST / CIFAR-10, classes 0 vs 1 of each (200 samples, pixels in [0, 1])
-are added; a task that records why is added for every one that is missing.
+Iterations to accuracy 1.0 (docs/theory/setting.md: the first ``t`` with every margin
+positive) of LR+GD against the step, over decades, for the linear model (from ``v_0 = 0``),
+two-layer networks (ReLU of widths 4, 16, 64; tanh and leaky ReLU of width 16) and a depth-3
+ReLU MLP (width 16), on two-class real data: breast cancer (a seeded subsample of 300,
+linearly separable through the origin, unlike the full set) and digits 3 vs 8 (200 samples),
+three seeds each (the seed draws the subsample and the initialisation). With a ``data_dir``
+that holds MNIST / Fashion-MNIST / CIFAR-10, classes 0 vs 1 of each (200 samples, pixels in
+[0, 1]) are added; a task that records why is added for every one that is missing.
 
 A run that does not separate within ``MAX_ITER`` iterations (or overflows) counts as
 ``inf`` in the median over seeds.

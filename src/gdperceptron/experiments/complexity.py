@@ -177,7 +177,7 @@ def draw_complexity(sweep: dict[str, Any], out_dir: str | Path, stem: str = FIG)
             continue
         d, med = np.asarray(s["d"], dtype=float), np.asarray(s["median"], dtype=float)
         label = f"{model}: median, band = quartiles"
-        if "slope" in s:
+        if s.get("slope") is not None:  # no slope is fitted on unsolved runs
             lo, hi = s["slope_ci"]
             label = f"{model}: slope {s['slope']:.3f} [{lo:.3f}, {hi:.3f}]"
         pos = med > 0

@@ -6,9 +6,8 @@ Every weight is ``sigma(0) = 1/2`` at the start, so ``v_1 = (gamma/2)(1/2)(a_1 +
 gamma (1/2, 3/4)``, with margins ``-gamma/4`` and ``7 gamma/2``: the loss after one step
 is ``(softplus(gamma/4) + softplus(-7 gamma/2)) / 2 ~ gamma/8``, unbounded in gamma. The
 second step adds ``(gamma/2) sigma(gamma/4) a_1 + ...``, so ``v_2 / gamma`` tends to the
-batch perceptron's ``v̂_2 = (1, 1/4)`` (docs/theory/reduction.md, Theorem 3.2), which separates the
-data
-(margins 3/4 and 2), and the loss after two steps tends to 0.
+batch perceptron's ``v̂_2 = (1, 1/4)`` (Theorem 3.2, docs/theory/predecessor.md), which
+separates the data (margins 3/4 and 2), and the loss after two steps tends to 0.
 
 (b) Theorem 5.1, the worst case of the batch perceptron: one sample ``(0.5, -1)`` with
 label +1 and ``n - 1`` samples ``(-0.5, -1)`` with label -1. Iterations to separate, from

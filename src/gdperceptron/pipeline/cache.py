@@ -11,7 +11,13 @@
   new release or an edited experiment module gives new keys (a cache miss).
 
 Every finished task is committed on its own and the journal is in WAL mode, so a run
-that is killed loses only the tasks that were still running. The file reads with
+that is killed loses only the tasks that were still running. On open the file is
+checked (SQLite header, ``PRAGMA quick_check``, our schema); a damaged file is refused
+(or, with ``recover=True``, moved aside to ``<name>.damaged-<time>``), never trusted.
+Creating a fresh file is one ``BEGIN IMMEDIATE`` transaction with ``IF NOT EXISTS``, so
+that processes that open the same new path at once all succeed. A failed write (disk
+full, read-only file) raises one clear :class:`GDPerceptronError`; what was committed
+before stays. The file reads with
 pandas: ``pd.read_sql("select * from tasks", sqlite3.connect(path))``.
 """
 
@@ -22,7 +28,8 @@ import inspect
 import json
 import sqlite3
 import sys
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -45,9 +52,10 @@ TASK_COLUMNS = (
     "finished",
     "duration_s",
 )
+BUSY_TIMEOUT_S = 60.0
 _CREATE = (
-    "CREATE TABLE metadata (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    "CREATE TABLE tasks ("
+    "CREATE TABLE IF NOT EXISTS metadata (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS tasks ("
     " experiment TEXT NOT NULL, key TEXT NOT NULL, params TEXT NOT NULL,"
     " result TEXT NOT NULL, seed INTEGER, versions TEXT NOT NULL,"
     " started TEXT NOT NULL, finished TEXT NOT NULL, duration_s REAL NOT NULL,"
@@ -124,9 +132,14 @@ def code_version(run_task: Any) -> str:
     return f"{__version__}+{hashlib.sha256(source).hexdigest()[:16]}"
 
 
-def task_key(params: Params, code: str) -> str:
-    """sha256 of the canonical JSON of ``{"params": params, "code": code}``, in hex."""
-    text = to_json({"params": params, "code": code}, what="task params")
+def task_key(params: Params, code: str, data: str | None = None) -> str:
+    """sha256 of the canonical JSON of ``{"params": params, "code": code}``, in hex; with
+    ``data`` (a fingerprint of the data files the task reads) ``{"params", "code",
+    "data"}``, so that replaced files at the same path give new keys."""
+    material: dict[str, Any] = {"params": params, "code": code}
+    if data is not None:
+        material["data"] = data
+    text = to_json(material, what="task params")
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -181,51 +194,141 @@ def _check_schema(conn: sqlite3.Connection, path: Path) -> bool:
     return True
 
 
-def open_store(path: str | Path) -> sqlite3.Connection:
-    """Open (or create) the results database at ``path``.
-
-    Raises:
-        GDPerceptronError: when the file is not SQLite, or is an SQLite database of
-            another schema or schema version; the message names the file and what to do.
-    """
-    path = Path(path)
-    _check_header(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _damaged(conn: sqlite3.Connection) -> str | None:
+    """The first problem ``PRAGMA quick_check`` finds, or ``None`` for a sound file."""
     try:
-        conn = sqlite3.connect(path, timeout=30.0, isolation_level=None)
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            if not _check_schema(conn, path):
-                _create(conn)
-        except BaseException:
-            conn.close()
-            raise
+        rows = [r[0] for r in conn.execute("PRAGMA quick_check").fetchall()]
     except sqlite3.DatabaseError as err:
-        raise GDPerceptronError(f"{path} cannot be read as SQLite ({err}); {_WHAT_TO_DO}") from None
+        return str(err)
+    return None if rows == ["ok"] else "; ".join(rows[:3])
+
+
+def _move_aside(path: Path) -> Path:
+    """Rename a damaged database (and its WAL files) to ``<name>.damaged-<time>``."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    path.rename(target)
+    for extra in ("-wal", "-shm"):
+        side = path.with_name(path.name + extra)
+        if side.exists():
+            side.rename(target.with_name(target.name + extra))
+    return target
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
     return conn
 
 
-def _create(conn: sqlite3.Connection) -> None:
-    """Write the schema and the metadata in one transaction."""
+def open_store(path: str | Path, *, recover: bool = False) -> sqlite3.Connection:
+    """Open (or create) the results database at ``path``.
+
+    Checks, in order: the SQLite header, ``PRAGMA quick_check``, our schema and schema
+    version. With ``recover=True`` (``reproduce --force``) a file that fails the
+    integrity check is moved aside (``<name>.damaged-<time>``) and a fresh one created.
+
+    Raises:
+        GDPerceptronError: when the file is not SQLite, is damaged, or is an SQLite
+            database of another schema or schema version, or cannot be created; the
+            message names the file and what to do.
+    """
+    path = Path(path)
+    existed = _check_header(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise GDPerceptronError(f"cannot create the folder of {path}: {err.strerror}") from None
+    try:
+        conn = _connect(path)
+    except sqlite3.DatabaseError as err:
+        raise GDPerceptronError(f"cannot open or create {path} ({err})") from None
+    try:
+        problem = _damaged(conn) if existed else None
+        if problem is not None:
+            conn.close()
+            if not recover:
+                raise GDPerceptronError(
+                    f"{path} is damaged (integrity check: {problem}); rerun with --force to "
+                    "move it aside and start a fresh database, or move it away yourself"
+                )
+            _move_aside(path)
+            conn = _connect(path)
+        _retry_locked(lambda: _prepare(conn, path))
+    except sqlite3.OperationalError as err:  # locked, read-only, I/O error, disk full
+        conn.close()
+        raise GDPerceptronError(
+            f"cannot use {path} ({err}); check that the file and its folder are writable "
+            "and that the disk has space"
+        ) from None
+    except sqlite3.DatabaseError as err:
+        conn.close()
+        raise GDPerceptronError(f"{path} cannot be read as SQLite ({err}); {_WHAT_TO_DO}") from None
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _prepare(conn: sqlite3.Connection, path: Path) -> None:
+    """WAL journal, then our schema (created when the file holds no table)."""
+    conn.execute("PRAGMA journal_mode=WAL")
+    if not _check_schema(conn, path):
+        _create(conn, path)
+
+
+def _retry_locked(step: Callable[[], None]) -> None:
+    """Run ``step``, again while SQLite says the database is locked, up to
+    :data:`BUSY_TIMEOUT_S`. Switching a fresh file to WAL takes an exclusive lock, and
+    SQLite answers a concurrent switch with "locked" at once instead of waiting."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+def _create(conn: sqlite3.Connection, path: Path) -> None:
+    """Write the schema and the metadata in one transaction. ``BEGIN IMMEDIATE`` waits
+    for a concurrent creator; the schema is checked again inside the transaction, so only
+    the first creator writes the metadata and the others find it."""
     from gdperceptron import __version__
 
     conn.execute("BEGIN IMMEDIATE")
     try:
-        for statement in _CREATE:
-            conn.execute(statement)
-        conn.executemany(
-            "INSERT INTO metadata (key, value) VALUES (?, ?)",
-            [
-                ("schema", SCHEMA_ID),
-                ("schema_version", str(SCHEMA_VERSION)),
-                ("created", now_iso()),
-                ("created_by", f"gdperceptron {__version__}"),
-            ],
-        )
+        if not _check_schema(conn, path):
+            for statement in _CREATE:
+                conn.execute(statement)
+            conn.executemany(
+                "INSERT OR IGNORE INTO metadata (key, value) VALUES (?, ?)",
+                [
+                    ("schema", SCHEMA_ID),
+                    ("schema_version", str(SCHEMA_VERSION)),
+                    ("created", now_iso()),
+                    ("created_by", f"gdperceptron {__version__}"),
+                ],
+            )
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
+
+
+def _write_failed(conn: sqlite3.Connection, err: sqlite3.Error) -> GDPerceptronError:
+    """One clear error for a failed write (disk full, read-only file or folder)."""
+    try:
+        name = conn.execute("PRAGMA database_list").fetchone()[2]
+    except sqlite3.Error:
+        name = "the results database"
+    return GDPerceptronError(
+        f"cannot write to {name} ({err}); the tasks saved before are kept: free disk space "
+        "or make the file writable, then run the same command again"
+    )
 
 
 def metadata(conn: sqlite3.Connection) -> dict[str, str]:
@@ -257,26 +360,34 @@ def cached_keys(conn: sqlite3.Connection, experiment: str, keys: Sequence[str]) 
 def delete_tasks(conn: sqlite3.Connection, experiment: str, keys: Sequence[str]) -> int:
     """Remove the rows of ``keys`` (one transaction); returns how many were removed."""
     removed = 0
-    conn.execute("BEGIN IMMEDIATE")
     try:
-        for part in _chunks(list(keys)):
-            marks = ",".join("?" * len(part))
-            cur = conn.execute(
-                f"DELETE FROM tasks WHERE experiment = ? AND key IN ({marks})",
-                (experiment, *part),
-            )
-            removed += cur.rowcount
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for part in _chunks(list(keys)):
+                marks = ",".join("?" * len(part))
+                cur = conn.execute(
+                    f"DELETE FROM tasks WHERE experiment = ? AND key IN ({marks})",
+                    (experiment, *part),
+                )
+                removed += cur.rowcount
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    except sqlite3.OperationalError as err:
+        raise _write_failed(conn, err) from None
     return removed
 
 
 def save_task(conn: sqlite3.Connection, row: TaskRow) -> None:
     """Insert (or replace) one finished task and commit it at once."""
     marks = ",".join("?" * len(TASK_COLUMNS))
-    conn.execute(f"INSERT OR REPLACE INTO tasks ({','.join(TASK_COLUMNS)}) VALUES ({marks})", row)
+    sql = f"INSERT OR REPLACE INTO tasks ({','.join(TASK_COLUMNS)}) VALUES ({marks})"
+    try:
+        conn.execute(sql, row)
+    except sqlite3.OperationalError as err:  # disk full, read-only file
+        raise _write_failed(conn, err) from None
 
 
 def load_records(conn: sqlite3.Connection, experiment: str, keys: Sequence[str]) -> list[Record]:

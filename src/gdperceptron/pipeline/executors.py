@@ -13,7 +13,9 @@ and ``close()``:
 Tasks are pure functions of their params, so both give identical results. The worker
 wrapper :func:`call_task` turns the result into JSON text and an exception into its
 traceback text, so nothing but strings and numbers crosses process boundaries. When the
-consumer is interrupted (Ctrl-C), pending tasks are cancelled and running ones stopped.
+consumer is interrupted (Ctrl-C, SIGTERM), pending tasks are cancelled and running ones
+stopped. Spawned workers also watch their parent: when it dies (even by ``kill -9``) they
+exit within :data:`PARENT_POLL_S` seconds instead of living on as orphans.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
 import time
 import traceback
 import warnings
@@ -37,6 +40,7 @@ from gdperceptron.experiments.base import Params, Result
 from gdperceptron.pipeline.cache import now_iso, to_json
 
 EXECUTORS = ("local", "ray")
+PARENT_POLL_S = 0.25
 TaskFn = Callable[[Params], Result]
 
 
@@ -99,11 +103,22 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
-def _ignore_sigint() -> None:
+def _watch_parent(parent: int) -> None:
+    """Exit this process at once when ``parent`` is no longer its parent process."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_S)
+    os._exit(1)
+
+
+def _init_worker(parent: int) -> None:
     """Pool worker initializer: Ctrl-C is handled by the parent, which stops the workers;
-    JAX's persistent compilation cache is on, so workers share compiled run loops."""
+    a daemon thread ends the worker when the parent dies (:func:`_watch_parent`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    enable_persistent_cache()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # a diverging task overflows on purpose and says so in its result; keep stderr clean
+    warnings.simplefilter("ignore", RuntimeWarning)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    enable_persistent_cache()  # workers share compiled run loops through the disk cache
 
 
 class LocalExecutor:
@@ -125,7 +140,8 @@ class LocalExecutor:
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_ignore_sigint,
+                initializer=_init_worker,
+                initargs=(os.getpid(),),
             )
         return self._pool
 
@@ -205,10 +221,17 @@ class RayExecutor:
                 # the at-fork hook that JAX installs once it has a backend; the child execs
                 # at once, so JAX's "os.fork() was called" warning does not apply.
                 warnings.filterwarnings("ignore", "os.fork", RuntimeWarning)
-                if self.address:
-                    ray.init(address=self.address, **common)
-                else:
-                    ray.init(address="local", num_cpus=self.workers, **common)
+                try:
+                    if self.address:
+                        ray.init(address=self.address, **common)
+                    else:
+                        ray.init(address="local", num_cpus=self.workers, **common)
+                except Exception as err:  # no cluster at the address, a failed start
+                    where = f"the Ray cluster at {self.address!r}" if self.address else "Ray"
+                    first = (str(err).strip().splitlines() or [""])[0]
+                    raise GDPerceptronError(
+                        f"cannot start or reach {where}: {type(err).__name__}: {first}"
+                    ) from None
             self._started = True
         self._remote = ray.remote(num_cpus=1, max_retries=0)(call_task)
         where = f"cluster at {self.address}" if self.address else "local instance"

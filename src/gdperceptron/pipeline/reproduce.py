@@ -92,13 +92,26 @@ def _figure_stems(written: Any, decisive: str) -> tuple[str, ...]:
     return tuple(stems)
 
 
+def data_fingerprint(params: dict) -> str | None:
+    """A fingerprint of the local data files a task reads: for params that name a data set
+    (``data``) read from a folder (``data_dir``), the sizes and sha256 of the files that
+    its loader reads (:func:`gdperceptron.data.loaders.data_fingerprint`); else ``None``."""
+    from gdperceptron.data.loaders import data_fingerprint as files_fingerprint
+
+    name, folder = params.get("data"), params.get("data_dir")
+    if not isinstance(name, str) or not isinstance(folder, str):
+        return None
+    return files_fingerprint(name, folder)
+
+
 def _task_list(exp: Experiment, quick: bool, data_dir: str | None) -> list[tuple[str, dict]]:
-    """``(key, resolved params)`` for each task, duplicates removed, in order."""
+    """``(key, resolved params)`` for each task, duplicates removed, in order. Tasks that
+    read local files are keyed on those files' contents too (:func:`data_fingerprint`)."""
     code = code_version(exp.run_task)
     tasks: dict[str, dict] = {}
     for params in exp.make_tasks(quick, data_dir):
         resolved = resolve_params(params)
-        tasks.setdefault(task_key(resolved, code), resolved)
+        tasks.setdefault(task_key(resolved, code, data_fingerprint(resolved)), resolved)
     return list(tasks.items())
 
 
@@ -254,8 +267,11 @@ def reproduce(
     ``if __name__ == "__main__":``. Task functions must be importable by module name.
 
     Raises:
-        GDPerceptronError: bad options or a results file that is not ours. An interrupt
-            (``KeyboardInterrupt``) propagates after the finished tasks are saved.
+        GDPerceptronError: bad options, a results file that is not ours or is damaged
+            (with ``force`` a damaged one is moved aside instead), or a failed write (disk
+            full, read-only file). An interrupt (``KeyboardInterrupt``, also SIGTERM in
+            the CLI) propagates after the finished tasks are saved and the workers are
+            stopped.
     """
     from gdperceptron.engines.config import versions
 
@@ -266,8 +282,17 @@ def reproduce(
     out = Path(out_dir)
     database = out / DB_NAME
     started, t0 = now_iso(), time.perf_counter()
-    conn = open_store(database)
     held: list[Executor] = []
+    if executor == "ray":
+        # connect (or fail: no cluster at the address) before any file is written
+        held.append(make_executor(executor, workers=workers, ray_address=ray_address))
+        log(f"executor: {held[0].describe()}")
+    try:
+        conn = open_store(database, recover=force)
+    except BaseException:
+        for ex in held:
+            ex.close()
+        raise
 
     def get_executor() -> Executor:
         if not held:
