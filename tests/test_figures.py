@@ -38,29 +38,30 @@ class CountingPlot:
 
 def test_rerun_with_the_same_records_does_not_redraw(tmp_path: Path) -> None:
     plot = CountingPlot()
-    assert plot_if_changed("exp", plot, RECORDS, tmp_path) == ["counted"]
-    png = (tmp_path / "counted.png").read_bytes()
-    assert plot_if_changed("exp", plot, RECORDS, tmp_path) == ["counted"]
+    assert plot_if_changed("exp", plot, RECORDS, tmp_path / "f") == ["counted"]
+    assert sorted(p.name for p in (tmp_path / "f").iterdir()) == ["counted.pdf", "counted.png"]
+    png = (tmp_path / "f" / "counted.png").read_bytes()
+    assert plot_if_changed("exp", plot, RECORDS, tmp_path / "f") == ["counted"]
     assert plot.calls == 1
-    assert (tmp_path / "counted.png").read_bytes() == png
+    assert (tmp_path / "f" / "counted.png").read_bytes() == png
     # records read back from a JSON store compare equal: the same key
     reloaded = [tuple(r) for r in json.loads(json.dumps(RECORDS))]
     assert figure_key(reloaded, plot) == figure_key(RECORDS, plot)
-    plot_if_changed("exp", plot, reloaded, tmp_path)
+    plot_if_changed("exp", plot, reloaded, tmp_path / "f")
     assert plot.calls == 1
 
 
 def test_changed_records_or_a_missing_file_redraw(tmp_path: Path) -> None:
     plot = CountingPlot()
-    plot_if_changed("exp", plot, RECORDS, tmp_path)
+    plot_if_changed("exp", plot, RECORDS, tmp_path / "f")
     changed = [RECORDS[0], ({"d": 20, "seed": 1}, {"t": 8})]
-    plot_if_changed("exp", plot, changed, tmp_path)
+    plot_if_changed("exp", plot, changed, tmp_path / "f")
     assert plot.calls == 2
-    (tmp_path / "counted.pdf").unlink()
-    plot_if_changed("exp", plot, changed, tmp_path)
+    (tmp_path / "f" / "counted.pdf").unlink()
+    plot_if_changed("exp", plot, changed, tmp_path / "f")
     assert plot.calls == 3
-    assert (tmp_path / "counted.pdf").is_file()
-    plot_if_changed("exp", plot, changed, tmp_path)
+    assert (tmp_path / "f" / "counted.pdf").is_file()
+    plot_if_changed("exp", plot, changed, tmp_path / "f")
     assert plot.calls == 3
 
 
@@ -75,15 +76,15 @@ def test_key_depends_on_the_plotting_code(tmp_path: Path) -> None:
 
 def test_a_failing_plot_leaves_no_stamp(tmp_path: Path) -> None:
     plot = CountingPlot()
-    plot_if_changed("exp", plot, RECORDS, tmp_path)
+    plot_if_changed("exp", plot, RECORDS, tmp_path / "f")
 
     def broken(records, out_dir):
         raise RuntimeError("plot failed on purpose")
 
     with pytest.raises(RuntimeError, match="on purpose"):
-        plot_if_changed("exp", broken, RECORDS[:1], tmp_path)
-    assert not (tmp_path / f".exp{figures.STAMP_SUFFIX}").exists()
-    plot_if_changed("exp", plot, RECORDS, tmp_path)
+        plot_if_changed("exp", broken, RECORDS[:1], tmp_path / "f")
+    assert not (tmp_path / ".figure-keys" / f"exp{figures.STAMP_SUFFIX}").exists()
+    plot_if_changed("exp", plot, RECORDS, tmp_path / "f")
     assert plot.calls == 2
 
 

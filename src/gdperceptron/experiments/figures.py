@@ -92,13 +92,18 @@ def plot_if_changed(
     plot: Callable[[list[Any], Path], Any],
     records: list[Any],
     out_dir: str | Path,
+    stamp_dir: str | Path | None = None,
 ) -> list[str]:
     """``plot(records, out_dir)``, unless the last drawing of experiment ``name`` had the
     same :func:`figure_key` and all its PNG and PDF files still exist; returns what
     ``plot`` returned (then, the stems it wrote). The key is kept in
-    ``<out_dir>/.<name>.figures.json``, removed before drawing and written after it."""
+    ``<stamp_dir>/<name>.figures.json`` (default ``stamp_dir``: ``.figure-keys`` beside
+    ``out_dir``, so the figures folder holds figures only), removed before drawing and
+    written after it."""
     out = Path(out_dir)
-    stamp = out / f".{name}{STAMP_SUFFIX}"
+    keys = Path(stamp_dir) if stamp_dir is not None else out.parent / ".figure-keys"
+    keys.mkdir(parents=True, exist_ok=True)
+    stamp = keys / f"{name}{STAMP_SUFFIX}"
     key = figure_key(records, plot)
     try:
         saved = json.loads(stamp.read_text())
