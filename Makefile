@@ -1,4 +1,5 @@
 # Two commands: `make reproduce` and `make test`. Both create .venv on first use.
+# `make bench` runs every benchmark under benchmarks/ (about 10 minutes on 2 cores).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,7 +9,7 @@ EXTRAS ?= test,ray,docs,flax,equinox,torch
 comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
-.PHONY: reproduce test lint install clean quick docs
+.PHONY: reproduce test lint install clean quick docs bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +28,15 @@ quick: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+BENCHMARKS := bench_step bench_startup bench_estimator bench_memory bench_reproduce \
+	bench_reduced bench_complexity
+
+bench: $(STAMP)
+	@set -e; for b in $(BENCHMARKS); do \
+		echo "== benchmarks/$$b.py"; \
+		(cd benchmarks && ../$(BIN)/python $$b.py); \
+	done
 
 # The documentation site, offline, into site/ (open site/index.html); warnings are errors.
 docs: $(STAMP)

@@ -14,6 +14,7 @@ steps. The core of the library stays the pure run loop; this class only adapts i
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import warnings
 from typing import Any
@@ -28,6 +29,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from gdperceptron._jax import jnp
 from gdperceptron.data.synthetic import make_dataset
+from gdperceptron.engines.compilation_cache import enable_persistent_cache
 from gdperceptron.engines.config import ENGINES
 from gdperceptron.engines.trajectory import Trajectory, run
 from gdperceptron.errors import GDPerceptronError
@@ -64,7 +66,9 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
 
     Args:
         model: ``"linear"`` (``f = <v, x>``), ``"tied"``, ``"two-layer"`` or ``"mlp"``
-            (docs/theory/models.md, :func:`gdperceptron.make_model`).
+            (docs/theory/models.md, :func:`gdperceptron.make_model`), or a
+            :class:`~gdperceptron.Model` (e.g. from :func:`gdperceptron.from_apply`): it is
+            run as given, from its seeded initialiser or, built from parameters, from them.
         algorithm: ``"gd"``, ``"perceptron"``, ``"normalized-gd"`` or
             ``"normalized-perceptron"`` (docs/theory/reduction.md table).
         step: the step ``gamma > 0``.
@@ -86,6 +90,12 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
             iterates up to rounding; ``trajectory_.config["engine"]`` says which ran.
         stop_when_separated: stop at the first iteration that separates the training
             data; ``False`` runs all ``max_iter`` steps.
+        bucket_samples: pad the training set (full engine) with left-out zero rows to one
+            of a few sizes (:func:`bucket_size`), so that fits of nearby sizes, such as the
+            folds and the refit of a cross-validated search, share one compiled run loop.
+            The numbers agree with the unpadded fit up to the order in which sums over
+            samples are added, which a chaotic run (large steps, normalized rules)
+            amplifies into a different trajectory: off by default.
 
     Attributes:
         classes_: the two labels, sorted; ``classes_[0]`` is the ``-1`` class.
@@ -98,6 +108,11 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
         seed_: the seed of the initial parameters.
         n_features_in_: number of features seen in ``fit``.
         feature_names_in_: feature names, when ``X`` had string column names.
+
+    ``fit`` switches on JAX's persistent compilation cache
+    (:func:`gdperceptron.engines.compilation_cache.enable_persistent_cache`; opt out with
+    ``GDPERCEPTRON_NO_COMPILATION_CACHE=1``), so that a search in a new process reuses the
+    compiled run loops of earlier ones.
 
     Warns:
         ConvergenceWarning: once per fit, when ``params_`` do not separate the training
@@ -115,7 +130,7 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        model: str = "linear",
+        model: str | Model = "linear",
         algorithm: str = "gd",
         step: float = 1.0,
         max_iter: int = 1000,
@@ -126,6 +141,7 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
         random_state: Any = None,
         engine: str = "auto",
         stop_when_separated: bool = True,
+        bucket_samples: bool = False,
     ) -> None:
         self.model = model
         self.algorithm = algorithm
@@ -138,6 +154,7 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.engine = engine
         self.stop_when_separated = stop_when_separated
+        self.bucket_samples = bucket_samples
 
     def __sklearn_tags__(self) -> Tags:
         """Binary only (``fit`` raises on more than two classes), dense finite input."""
@@ -164,6 +181,7 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
                 two classes, bad options, or parameters that became non-finite.
         """
         self._check_params()
+        enable_persistent_cache()  # compiled run loops shared across fits and processes
         if isinstance(y, list | tuple | np.ndarray) and np.iscomplexobj(np.asarray(y)):
             raise GDPerceptronError("y must hold real or text labels: Complex data not supported")
         X, y = validate_data(self, X, y, accept_sparse=False, dtype=np.float64)
@@ -191,7 +209,10 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"the tied model needs at least 2 features; got {data.d} feature(s)")
         model = _build_model(spec, data.d)
         seed = int(check_random_state(self.random_state).randint(_SEED_BOUND))
-        theta0 = model.initial_params(seed, self.init_scale)
+        if model.init is None:  # a model built from given parameters starts from them
+            theta0 = np.asarray(model.params, dtype=np.float64)
+        else:
+            theta0 = model.initial_params(seed, self.init_scale)
         traj = self._simulate(model, data, theta0)
         if traj.stop_reason == "non_finite":
             raise GDPerceptronError(
@@ -232,6 +253,8 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
             ("engine", ENGINES),
         ):
             value = getattr(self, name)
+            if name == "model" and isinstance(value, Model):
+                continue  # a gdperceptron Model, run as given
             if not isinstance(value, str) or value not in valid:
                 raise GDPerceptronError(f"{name} must be one of {', '.join(valid)}; got {value!r}")
         for name, low, high in (
@@ -259,9 +282,16 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
             raise GDPerceptronError(
                 f"stop_when_separated must be True or False; got {self.stop_when_separated!r}"
             )
+        if not isinstance(self.bucket_samples, bool | np.bool_):
+            raise GDPerceptronError(
+                f"bucket_samples must be True or False; got {self.bucket_samples!r}"
+            )
 
     def _model_spec(self) -> dict[str, Any]:
-        """The options that determine the model, frozen at fit time."""
+        """The options that determine the model, frozen at fit time (a given
+        :class:`~gdperceptron.Model` is the model itself)."""
+        if isinstance(self.model, Model):
+            return {"name": None, "model": self.model}
         return {
             "name": self.model,
             "width": self.width,
@@ -280,12 +310,20 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
             "max_iter": self.max_iter,
             "stop_when_solved": bool(self.stop_when_separated),
         }
-        # k <= n reduced coordinates (k <= 2n for the tied model: span{x_i, P x_i}).
-        k_max = 2 * data.n if model.name == "tied" else data.n
-        wanted = self.engine == "reduced" or (self.engine == "auto" and k_max < data.d)
+        # k <= n reduced coordinates (k <= 2n with an involution: span{x_i, P x_i}); only a
+        # model that declares its first layer can be reduced
+        layer = model.first_layer
+        k_max = 2 * data.n if layer is not None and layer.involution is not None else data.n
+        reducible = layer is not None or self.engine == "reduced"
+        wanted = reducible and (
+            self.engine == "reduced" or (self.engine == "auto" and k_max < data.d)
+        )
         run_reduced = _reduced_runner() if wanted else None
         if run_reduced is None:
-            traj = run(model, data, self.algorithm, self.step, **kwargs)
+            if self.bucket_samples:
+                traj = _run_padded(model, data, self.algorithm, self.step, **kwargs)
+            else:
+                traj = run(model, data, self.algorithm, self.step, **kwargs)
             return dataclasses.replace(traj, config={**traj.config, "engine": "full"})
         traj = run_reduced(model, data, self.algorithm, self.step, lift_params=True, **kwargs)
         if np.shape(traj.final_params) != (model.n_params,):
@@ -317,10 +355,66 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
         return np.column_stack([expit(-f), expit(f)])
 
 
+# Data sets of at most this many entries (n x d) are padded to one size, the largest power
+# of two of rows that stays within it: small fits (cross-validation folds, the refit) then
+# share one compiled run loop; a step over 2**15 entries costs microseconds.
+_SMALL_ENTRIES = 2**15
+
+
+def bucket_size(n: int, d: int) -> int:
+    """The number of rows a fit on ``n`` samples of ``d`` features is padded to.
+
+    ``n`` rounded up to the next of four sizes per octave (``2^k * {5/4, 3/2, 7/4, 2}`` for
+    ``2^k < n <= 2^(k+1)``: at most 25 % more rows), and at least the largest power of two
+    ``b`` with ``b * d <= 2**15``, so that every fold and the refit of a search on a small
+    data set have one shape (breast cancer, 569 x 30: 1024 rows).
+    """
+    n, d = int(n), max(int(d), 1)
+    step = 1 << max((n - 1).bit_length() - 3, 0)
+    size = -(-n // step) * step
+    small = 1 << max((_SMALL_ENTRIES // d).bit_length() - 1, 0)
+    return max(size, small)
+
+
+def _run_padded(model: Model, data: Any, algorithm: str, step: float, **kwargs: Any):
+    """:func:`gdperceptron.run` on ``data`` padded with zero rows to :func:`bucket_size`,
+    the padding left out through ``sample_mask`` (the loss, the plain step and the
+    separation test count the real samples only): fits of nearby sizes share one
+    compilation. The padded rows change only the order in which sums over samples are
+    added: the numbers agree with the unpadded run to rounding and do not depend on the
+    padded size. ``trajectory_.config["n_padded"]`` records it."""
+    n, d = data.X.shape
+    size = bucket_size(n, d)
+    X = np.zeros((size, d))
+    X[:n] = data.X
+    y = np.ones(size)
+    y[:n] = data.y
+    padded = make_dataset(X, y, data.name, data.info)
+    traj = run(model, padded, algorithm, step, sample_mask=np.arange(size) < n, **kwargs)
+    return dataclasses.replace(traj, config={**traj.config, "n_padded": size})
+
+
+def _make_model(name: str, width: int, activation: str, depth: int, d: int) -> Model:
+    return make_model(name, d, width=width, activation=activation, depth=depth)
+
+
+# Built models kept alive: the run loop's compilations live as long as the model's apply
+# object, so every fit with the same options (the folds of a search) reuses them.
+_cached_model = functools.lru_cache(maxsize=16)(_make_model)
+
+
 def _build_model(spec: dict[str, Any], d: int) -> Model:
-    return make_model(
-        spec["name"], d, width=spec["width"], activation=spec["activation"], depth=spec["depth"]
-    )
+    if "model" in spec:
+        model = spec["model"]
+        if model.d is not None and model.d != d:
+            raise ValueError(f"the model expects {model.d} features; X has {d} feature(s)")
+        return model
+    key = (spec["name"], spec["width"], spec["activation"], spec["depth"], d)
+    try:
+        hash(key)
+    except TypeError:  # an unhashable option: make_model reports it
+        return _make_model(*key)
+    return _cached_model(*key)
 
 
 def _reduced_runner() -> Any:

@@ -19,6 +19,7 @@ import threading
 import warnings
 from collections.abc import Sequence
 
+from gdperceptron.engines.compilation_cache import enable_persistent_cache
 from gdperceptron.errors import GDPerceptronError
 
 COMMANDS = ("run", "complexity", "spectrum", "reproduce")
@@ -86,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # a parse error (status 2), --help or --version (0)
         return exc.code if isinstance(exc.code, int) else 0
     _float64_process()
+    enable_persistent_cache()  # JAX's compilation cache on disk (opt-out: see its docstring)
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main else None
     try:

@@ -15,8 +15,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gdperceptron.analysis.phase import phase_diagram
-from gdperceptron.analysis.sharpness import sharpness_paths
 from gdperceptron.cli.run import _strict_json, add_config_arguments, config_from_args
 from gdperceptron.errors import GDPerceptronError
 
@@ -89,6 +87,7 @@ def _sharpness(args: argparse.Namespace, config: Any, pd: Any, out: Path) -> Non
     ``log gamma``; ``sharpness.json`` and ``sharpness.png`` in ``out``."""
     import numpy as np
 
+    from gdperceptron.analysis.sharpness import sharpness_paths
     from gdperceptron.engines.config import build
 
     problem = build(config)
@@ -115,6 +114,8 @@ def _cmd(args: argparse.Namespace) -> int:
     def progress(k: int, step: float, outcome: str) -> None:
         if not args.quiet and not args.json:
             sys.stderr.write(f"  [{k}] step {step:.4g}: {outcome}\n")
+
+    from gdperceptron.analysis.phase import phase_diagram  # after the arguments are checked
 
     pd = phase_diagram(config, args.steps, refine=args.refine, progress=progress)
     result = _strict_json(pd.to_dict())

@@ -40,7 +40,9 @@ class Algorithm(NamedTuple):
 
 
 def _plain(margins: jax.Array, weights: jax.Array, gamma: float) -> jax.Array:
-    return gamma / margins.shape[0]
+    # gamma / n, n the samples present: a sample left out of a run (run's sample_mask) has
+    # margin +inf; with every margin finite the count is margins.shape[0]
+    return gamma / jnp.sum(margins < jnp.inf)
 
 
 def _normalized_gd(margins: jax.Array, weights: jax.Array, gamma: float) -> jax.Array:

@@ -54,11 +54,11 @@ import numpy as np
 
 from gdperceptron._jax import float64, jax, jnp
 from gdperceptron.data.synthetic import Dataset
-from gdperceptron.engines.algorithms import ALGORITHMS, Algorithm, check_step, get_algorithm
+from gdperceptron.engines.algorithms import Algorithm
 from gdperceptron.engines.losses import logistic_weights
-from gdperceptron.engines.trajectory import Trajectory, _check_int, _compiled_chunk
+from gdperceptron.engines.trajectory import Trajectory, _compiled_chunk, check_run_arguments
 from gdperceptron.errors import GDPerceptronError
-from gdperceptron.models.protocol import Model, split_params
+from gdperceptron.models.protocol import Model
 
 SCALED_METRICS = (
     "log_loss",
@@ -233,23 +233,9 @@ def run_scaled(
     """
     from gdperceptron.engines.outcome import classify
 
-    alg = get_algorithm(algorithm) if isinstance(algorithm, str) else algorithm
-    if not isinstance(alg, Algorithm) or ALGORITHMS.get(alg.name) is not alg:
-        raise GDPerceptronError("custom algorithms are not supported by run_scaled()")
-    if not isinstance(model, Model) or not isinstance(data, Dataset):
-        raise GDPerceptronError("run_scaled needs a gdperceptron Model and Dataset")
-    gamma = check_step(step)
-    if model.d is not None and model.d != data.d:
-        raise GDPerceptronError(f"model expects d = {model.d} features, data have {data.d}")
-    max_iter = _check_int(max_iter, "max_iter", 0)
-    if record_every is not None:
-        record_every = _check_int(record_every, "record_every", 1)
-    chunk = _check_int(chunk, "chunk", 1)
-    if theta0 is None:
-        if model.params is None:
-            raise GDPerceptronError("theta0 is required (the model has no given parameters)")
-        theta0 = model.params
-    theta0, structured = split_params(model, theta0)
+    alg, gamma, theta0, structured, max_iter, record_every, chunk = check_run_arguments(
+        model, data, algorithm, step, theta0, max_iter, record_every, chunk, "run_scaled()"
+    )
     if not np.all(np.isfinite(theta0)):
         raise GDPerceptronError("theta0 contains non-finite values")
     if degree is None:

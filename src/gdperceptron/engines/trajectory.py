@@ -28,14 +28,19 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from gdperceptron._jax import float64, jax, jnp
 from gdperceptron.data.synthetic import Dataset
 from gdperceptron.engines.algorithms import ALGORITHMS, Algorithm, check_step, get_algorithm
-from gdperceptron.engines.losses import hard_weights, logistic_loss, logistic_weights
+from gdperceptron.engines.losses import (
+    hard_weights,
+    logistic_loss,
+    logistic_weights,
+    per_sample_loss,
+)
 from gdperceptron.errors import GDPerceptronError
 from gdperceptron.models.protocol import Model, split_params
 
@@ -139,18 +144,21 @@ def _chunk_builder(
     stop_when_solved: bool,
     record_error: bool,
     layer: tuple[Callable, int, int, int, int] | None,
+    masked: bool = False,
 ) -> Callable:
     """``apply_ref -> run_chunk``: the pure chunk of at most ``chunk`` iterations. The model
     function is reached through a weak reference, alive while it is traced. With ``layer =
     (head, offset, rows, d, k)`` the margins are ``y * head(theta, H)`` with ``H`` from
     :func:`first_layer_products` over the ``k`` inputs (``arrays = (X_1..X_k, X_1^T..X_k^T)``);
-    otherwise ``y * apply(theta, X)`` (``arrays = (X,)``)."""
+    otherwise ``y * apply(theta, X)`` (``arrays = (X,)``). ``masked``: the chunk also takes
+    a sample mask and the number of samples kept; a left-out sample gets margin ``+inf``
+    (weight 0, loss 0, never misclassified) and means divide by the number kept."""
     is_gd_weights = alg.weights is logistic_weights
 
     def build(apply_ref: Callable) -> Callable:
-        def run_chunk(theta, t, solved_at, t_max, every, arrays, y, gamma):
+        def run_chunk(theta, t, solved_at, t_max, every, arrays, y, gamma, mask=None, kept=None):
             apply = apply_ref()
-            n = y.shape[0]
+            n = kept if masked else y.shape[0]
 
             if layer is None:
 
@@ -167,7 +175,7 @@ def _chunk_builder(
             def records(m, vjp, sig, w, direction, th):
                 grad = -direction / n if is_gd_weights else -vjp(sig)[0] / n
                 rec = [
-                    logistic_loss(m),
+                    jnp.sum(per_sample_loss(m)) / n if masked else logistic_loss(m),
                     jnp.min(m),
                     jnp.sum(m <= 0).astype(jnp.float64),
                     jnp.linalg.norm(grad),
@@ -184,7 +192,11 @@ def _chunk_builder(
             def body(state):
                 i, theta, t, solved_at, _, finite, buf, its, count = state
                 m, vjp = jax.vjp(margins, theta)
-                finite = jnp.all(jnp.isfinite(m)) & jnp.all(jnp.isfinite(theta))
+                if masked:
+                    finite = jnp.all(jnp.isfinite(m) | ~mask) & jnp.all(jnp.isfinite(theta))
+                    m = jnp.where(mask, m, jnp.inf)
+                else:
+                    finite = jnp.all(jnp.isfinite(m)) & jnp.all(jnp.isfinite(theta))
                 solved_now = finite & jnp.all(m > 0)
                 solved_at = jnp.where((solved_at < 0) & solved_now, t, solved_at)
                 stop = ~finite | (t >= t_max)
@@ -243,6 +255,73 @@ def _check_int(value: Any, name: str, minimum: int) -> int:
     return int(value)
 
 
+class RunArguments(NamedTuple):
+    """The checked arguments shared by the run loops (plain and scaled)."""
+
+    algorithm: Algorithm
+    gamma: float
+    theta0: np.ndarray
+    structured: bool
+    max_iter: int
+    record_every: int | None
+    chunk: int
+
+
+def check_run_arguments(
+    model: Any,
+    data: Any,
+    algorithm: Any,
+    step: Any,
+    theta0: Any,
+    max_iter: Any,
+    record_every: Any,
+    chunk: Any,
+    who: str,
+) -> RunArguments:
+    """Check a run's arguments, one line naming the parameter on bad input; ``theta0``
+    flat (``structured``: it was given in the model's pytree structure), ``model.params``
+    when ``None``."""
+    if not isinstance(model, Model):
+        raise GDPerceptronError(
+            f"model must be a gdperceptron Model (see from_apply), got {type(model).__name__}"
+        )
+    if not isinstance(data, Dataset):
+        raise GDPerceptronError(
+            f"data must be a gdperceptron Dataset (see make_dataset), got {type(data).__name__}"
+        )
+    alg = get_algorithm(algorithm) if isinstance(algorithm, str) else algorithm
+    if not isinstance(alg, Algorithm) or ALGORITHMS.get(alg.name) is not alg:
+        raise GDPerceptronError(
+            f"custom algorithms are not supported by {who}; "
+            "use perceptron_step for a custom weight rule"
+        )
+    gamma = check_step(step)
+    if model.d is not None and model.d != data.d:
+        raise GDPerceptronError(f"model expects d = {model.d} features, data have {data.d}")
+    max_iter = _check_int(max_iter, "max_iter", 0)
+    if record_every is not None:
+        record_every = _check_int(record_every, "record_every", 1)
+    # chunk = 0 would run zero steps per call and never reach a stop: an endless loop
+    chunk = _check_int(chunk, "chunk", 1)
+    if theta0 is None:
+        if model.params is None:
+            raise GDPerceptronError("theta0 is required (the model has no given parameters)")
+        theta0 = model.params
+    flat0, structured = split_params(model, theta0)
+    return RunArguments(alg, gamma, flat0, structured, max_iter, record_every, chunk)
+
+
+def _check_mask(sample_mask: Any, n: int) -> np.ndarray:
+    mask = np.asarray(sample_mask)
+    if mask.dtype != np.bool_ or mask.shape != (n,):
+        raise GDPerceptronError(
+            f"sample_mask must be booleans of shape ({n},), got {mask.dtype} {mask.shape}"
+        )
+    if not mask.any():
+        raise GDPerceptronError("sample_mask must keep at least one sample")
+    return mask
+
+
 @float64
 def run(
     model: Model,
@@ -258,6 +337,7 @@ def run(
     chunk: int = 256,
     progress: Callable[..., None] | None = None,
     stored_transpose: bool = True,
+    sample_mask: Any = None,
 ) -> Trajectory:
     """Run a generalized perceptron from ``theta0`` and return its :class:`Trajectory`.
 
@@ -284,6 +364,13 @@ def run(
             involution): one more copy of the data in memory for a contiguous backward
             product. ``False`` evaluates ``model.apply`` as given; both give the same
             trajectory up to rounding.
+        sample_mask: optional booleans, shape ``(n,)``: the run on the samples where it is
+            ``True`` only, ``n_kept = sum(sample_mask)`` of them (the loss and the plain
+            step divide by ``n_kept``; ``final_margins`` has shape ``(n_kept,)``). The left
+            out rows keep the arrays' shapes, so one compilation serves every mask: the
+            estimator pads data with zero rows to a few sizes this way. The numbers are
+            those of the run on ``data[sample_mask]`` up to the order in which sums over
+            samples are added (the left-out rows must be finite).
 
     Example:
         >>> from gdperceptron import minimal_example, linear, run
@@ -292,35 +379,13 @@ def run(
         >>> traj.stop_reason, traj.solved_iteration is not None
         ('solved', True)
     """
-    if not isinstance(model, Model):
-        raise GDPerceptronError(
-            f"model must be a gdperceptron Model (see from_apply), got {type(model).__name__}"
-        )
-    if not isinstance(data, Dataset):
-        raise GDPerceptronError(
-            f"data must be a gdperceptron Dataset (see make_dataset), got {type(data).__name__}"
-        )
-    alg = get_algorithm(algorithm) if isinstance(algorithm, str) else algorithm
-    if not isinstance(alg, Algorithm) or ALGORITHMS.get(alg.name) is not alg:
-        raise GDPerceptronError(
-            "custom algorithms are not supported by run(); "
-            "use perceptron_step for a custom weight rule"
-        )
-    gamma = check_step(step)
-    if model.d is not None and model.d != data.d:
-        raise GDPerceptronError(f"model expects d = {model.d} features, data have {data.d}")
-    max_iter = _check_int(max_iter, "max_iter", 0)
-    if record_every is not None:
-        record_every = _check_int(record_every, "record_every", 1)
-    # chunk = 0 would run zero steps per call and never reach a stop: an endless loop
-    chunk = _check_int(chunk, "chunk", 1)
-    if theta0 is None:
-        if model.params is None:
-            raise GDPerceptronError("theta0 is required (the model has no given parameters)")
-        theta0 = model.params
-    flat0, structured = split_params(model, theta0)
+    args = check_run_arguments(
+        model, data, algorithm, step, theta0, max_iter, record_every, chunk, "run()"
+    )
+    alg, gamma, flat0, structured, max_iter, record_every, chunk = args
     every = record_every if record_every is not None else max(1, math.ceil(max_iter / 20_000))
     y = jnp.asarray(data.y, dtype=jnp.float64)
+    mask = None if sample_mask is None else _check_mask(sample_mask, data.n)
     layer = model.first_layer
     fast = bool(stored_transpose and layer is not None and layer.head is not None and model.d)
     if fast:
@@ -344,6 +409,8 @@ def run(
     t, solved_at = jnp.asarray(0), jnp.asarray(-1)
     t_max, every_j, g = jnp.asarray(max_iter), jnp.asarray(every), jnp.asarray(gamma)
     args = (theta, t, solved_at, t_max, every_j, arrays, y, g)
+    if mask is not None:
+        args += (jnp.asarray(mask), jnp.asarray(float(mask.sum())))
     key = (
         alg.name,
         length,
@@ -353,7 +420,7 @@ def run(
         tuple((a.shape, str(a.dtype)) for a in jax.tree_util.tree_leaves(args)),
     )
     build = _chunk_builder(
-        alg, length, len(names), bool(stop_when_solved), bool(record_error), spec
+        alg, length, len(names), bool(stop_when_solved), bool(record_error), spec, mask is not None
     )
     fn = _compiled_chunk(model, key, args, build)
 
@@ -361,9 +428,7 @@ def run(
     recs: list[np.ndarray] = []
     start = time.perf_counter()
     while True:
-        theta, t, solved_at, stopped, finite, buf, its, count = fn(
-            theta, t, solved_at, t_max, every_j, arrays, y, g
-        )
+        theta, t, solved_at, stopped, finite, buf, its, count = fn(theta, t, solved_at, *args[3:])
         c = int(count)  # waits for the chunk: the clock measures the steps, not a dispatch
         iters.append(np.asarray(its)[:c])
         recs.append(np.asarray(buf)[:c])
@@ -380,6 +445,7 @@ def run(
     metrics = {name: table[:, k] for k, name in enumerate(names)}
     metrics["n_misclassified"] = metrics["n_misclassified"].astype(np.int64)
     final = np.asarray(theta)
+    margins_end = np.asarray(y * model.apply(jnp.asarray(final), X), dtype=np.float64)
     s = int(solved_at)
     traj = Trajectory(
         iterations=iterations,
@@ -388,7 +454,7 @@ def run(
         stop_reason="max_iter",
         n_steps=steps,
         final_params=model.structured(final) if structured else final,
-        final_margins=np.asarray(y * model.apply(jnp.asarray(final), X), dtype=np.float64),
+        final_margins=margins_end if mask is None else margins_end[mask],
         elapsed_s=elapsed,
         config={
             "model": model.name,
@@ -397,7 +463,7 @@ def run(
             "max_iter": max_iter,
             "stop_when_solved": stop_when_solved,
             "record_every": every,
-            "n": data.n,
+            "n": data.n if mask is None else int(mask.sum()),
             "d": data.d,
         },
     )

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Any, NamedTuple, Protocol
 
+from gdperceptron.engines.compilation_cache import enable_persistent_cache
 from gdperceptron.errors import GDPerceptronError
 from gdperceptron.experiments.base import Params, Result
 from gdperceptron.pipeline.cache import now_iso, to_json
@@ -117,6 +118,7 @@ def _init_worker(parent: int) -> None:
     # a diverging task overflows on purpose and says so in its result; keep stderr clean
     warnings.simplefilter("ignore", RuntimeWarning)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    enable_persistent_cache()  # workers share compiled run loops through the disk cache
 
 
 class LocalExecutor:

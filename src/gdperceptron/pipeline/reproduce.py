@@ -7,7 +7,8 @@ run on the executor and each result is committed as it finishes; then ``analyze`
 Finally ``report/index.html`` is written. The output folder::
 
     OUT/results.sqlite      every finished task (see :mod:`gdperceptron.pipeline.cache`)
-    OUT/figures/NAME.png    and NAME.pdf, written by each experiment's ``plot``
+    OUT/figures/NAME.png    and NAME.pdf, written by each experiment's ``plot`` (only when
+                            the records it reads or its code changed)
     OUT/report/index.html   one section per experiment
 
 A failure inside one experiment (a task, ``analyze`` or ``plot`` raising) is reported in
@@ -209,7 +210,10 @@ def run_experiment(
         if not isinstance(analysis, Analysis):
             raise GDPerceptronError(f"analyze returned {type(analysis).__name__}, not Analysis")
         figures_dir.mkdir(parents=True, exist_ok=True)
-        figures = _figure_stems(exp.plot(records, figures_dir), analysis.decisive_figure)
+        from gdperceptron.experiments.figures import plot_if_changed  # matplotlib: lazily
+
+        written = plot_if_changed(exp.name, exp.plot, records, figures_dir)
+        figures = _figure_stems(written, analysis.decisive_figure)
     except Exception as err:  # experiment code: reported, the pipeline goes on
         log(traceback.format_exc().rstrip())
         return failed(
