@@ -86,7 +86,12 @@ def test_cli_writes_the_cache_and_reuses_it_with_the_same_numbers(tmp_path: Path
     files = _cache_files(tmp_path)
     assert files, "the command line wrote no compiled program to the cache"
     second = _cli_run(_env(tmp_path))  # read back from the cache
-    assert {p.name for p in _cache_files(tmp_path)} == {p.name for p in files}
+    # the run loop is read back, not compiled and written again; small eager ops near the
+    # cache's 0.05 s compile-time threshold may be written by either run, so only the loop's
+    # entries are compared
+    loops = {p.name for p in files if p.name.startswith("jit_run_chunk")}
+    assert loops, "the run loop was not written to the cache"
+    assert {p.name for p in _cache_files(tmp_path) if p.name.startswith("jit_run_chunk")} == loops
     for key in ("final_loss", "final_min_margin", "n_steps", "stop_reason"):
         assert first[key] == second[key]
 

@@ -30,7 +30,7 @@ IMAGE_DATA = ("mnist", "fashion-mnist", "cifar10")
 MODEL_NAMES = ("linear", "tied", "two-layer", "mlp")
 ALGORITHM_NAMES = ("gd", "perceptron", "normalized-gd", "normalized-perceptron")
 ACTIVATION_NAMES = ("identity", "relu", "leaky_relu", "tanh", "square")
-ENGINES = ("auto", "reduced", "full")
+ENGINES = ("auto", "reduced", "full", "scaled")
 EXECUTORS = ("local", "ray")
 EXPERIMENT_NAMES = (
     "reduction",

@@ -109,9 +109,12 @@ def _compiled_chunk(model: Model, key: tuple, args: tuple, build: Callable) -> A
     return per_fn[key]
 
 
-def compiled_count(model: Model) -> int:
-    """How many compiled run loops are cached for ``model.apply`` (for tests and tools)."""
-    return len(_COMPILED.get(model.apply, {}))
+def compiled_count(model: Model, *, everything: bool = False) -> int:
+    """How many compiled run loops (one per weight rule, flags and shapes) are cached for
+    ``model.apply``; with ``everything``, also the other engines' compiled functions kept
+    on it (scaled loops, per-sample gradients). For tests and tools."""
+    keys = _COMPILED.get(model.apply, {})
+    return len(keys) if everything else sum(1 for k in keys if k[0] in ALGORITHMS)
 
 
 @jax.custom_vjp
@@ -469,5 +472,6 @@ def run(
     )
     from gdperceptron.engines.outcome import classify  # the outcome module reads Trajectory
 
-    outcome = classify(model, data, traj, finite=bool(finite), counts=False, params=final)
+    kept = data if mask is None else dataclasses.replace(data, X=data.X[mask], y=data.y[mask])
+    outcome = classify(model, kept, traj, finite=bool(finite), counts=False, params=final)
     return dataclasses.replace(traj, stop_reason=outcome.name)
