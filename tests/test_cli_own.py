@@ -92,3 +92,13 @@ def test_bad_files_and_factories_are_one_line(argv, match, capsys) -> None:
     rc, out, err = _call(["run", *argv], capsys)
     assert rc == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and match in err
+
+
+def test_engine_reduced_says_when_it_cannot_pay(capsys) -> None:
+    base = ["run", "--data", "gaussian", "--model", "linear", "--n", "20", "--engine", "reduced"]
+    rc, out, _ = _call([*base, "--d", "5", "--json"], capsys)
+    assert rc == 0 and "k = 5 coordinates for d = 5 features" in json.loads(out)["note"]
+    rc, out, _ = _call([*base, "--d", "100", "--json"], capsys)
+    assert rc == 0 and "note" not in json.loads(out)
+    rc, out, _ = _call([*base, "--d", "5"], capsys)
+    assert rc == 0 and "note: engine 'reduced'" in out

@@ -269,6 +269,8 @@ def _cmd(args: argparse.Namespace) -> int:
     print(f"  run time: {out['elapsed_s']:.4f} s (compilation excluded)")
     if "saved" in out:
         print(f"  trajectory saved to {out['saved']}")
+    if "note" in out:
+        print(f"  note: {out['note']}")
     return 0
 
 

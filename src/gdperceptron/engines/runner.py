@@ -87,6 +87,14 @@ def run_prepared(
     problem = prepared.problem
     if prepared.reduced is not None:
         traj = run_reduced_problem(prepared.reduced, config.algorithm, config.step, **kwargs)
+        k, d = prepared.reduced.k, problem.data.d
+        if k >= d:  # only --engine reduced gets here: auto runs the full engine then
+            note = (
+                f"engine 'reduced': the data span k = {k} coordinates for d = {d} features, "
+                "so the reduced simulation costs as much per step as the full one (it pays "
+                "when the data span fewer than d dimensions, e.g. n < d)"
+            )
+            traj = dataclasses.replace(traj, config={**traj.config, "note": note})
     else:
         traj = run(
             problem.model, problem.data, config.algorithm, config.step,
@@ -131,7 +139,8 @@ def execute(config: RunConfig, *, progress: Callable[..., None] | None = None) -
 def summarize(config: RunConfig, traj: Trajectory) -> dict[str, Any]:
     """A JSON-ready summary: ``iterations`` (first solved iteration or None), ``solved``,
     ``stop_reason``, ``final_loss`` (and ``final_log_loss`` from the scaled engine),
-    ``elapsed_s`` (loop only), the resolved ``config`` and package ``versions``."""
+    ``elapsed_s`` (loop only), the resolved ``config`` and package ``versions``, and a
+    ``note`` when the engine asked for cannot pay on these data."""
     return {
         "iterations": traj.solved_iteration,
         "solved": traj.solved,
@@ -144,4 +153,5 @@ def summarize(config: RunConfig, traj: Trajectory) -> dict[str, Any]:
         "engine": traj.config.get("engine", "full"),
         "config": {**config.resolved(), "d": traj.config["d"], "n": traj.config["n"]},
         "versions": versions(),
+        **({"note": traj.config["note"]} if "note" in traj.config else {}),
     }
