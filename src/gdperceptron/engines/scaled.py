@@ -258,6 +258,7 @@ def run_scaled(
     fn = _compiled_chunk(model, key, args, _chunk_builder(alg, k, chunk, bool(stop_when_solved)))
 
     iters, recs = [], []
+    jax.block_until_ready(args)  # the data's transfer is not part of the steps' clock
     start = time.perf_counter()
     done = 0
     while True:

@@ -429,6 +429,9 @@ def run(
 
     iters: list[np.ndarray] = []
     recs: list[np.ndarray] = []
+    # the data's transfer (and the stored transposes) are dispatched asynchronously: wait
+    # for them here, or the clock of the first chunk would include them
+    jax.block_until_ready(args)
     start = time.perf_counter()
     while True:
         theta, t, solved_at, stopped, finite, buf, its, count = fn(theta, t, solved_at, *args[3:])
