@@ -19,6 +19,20 @@ import numpy as np
 from gdperceptron.errors import GDPerceptronError
 
 
+def _check_shapes(X: np.ndarray, y: np.ndarray) -> None:
+    """``X`` of shape ``(n, d)`` and ``y`` of shape ``(n,)``, ``n, d >= 1``."""
+    if X.ndim != 2:
+        raise GDPerceptronError(f"X must be a 2-D array (n, d), got shape {X.shape}")
+    if y.ndim != 1:
+        raise GDPerceptronError(f"y must be a 1-D array (n,), got shape {y.shape}")
+    if X.shape[0] != y.shape[0]:
+        raise GDPerceptronError(
+            f"X and y disagree on the number of samples: {X.shape[0]} rows vs {y.shape[0]} labels"
+        )
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise GDPerceptronError(f"empty data set: X has shape {X.shape}")
+
+
 @dataclass(frozen=True)
 class Dataset:
     """A two-class data set.
@@ -46,17 +60,7 @@ class Dataset:
         stored as read-only float64 copies."""
         X = _real_array(self.X, "X")
         y = _real_array(self.y, "y")
-        if X.ndim != 2:
-            raise GDPerceptronError(f"X must be a 2-D array (n, d), got shape {X.shape}")
-        if y.ndim != 1:
-            raise GDPerceptronError(f"y must be a 1-D array (n,), got shape {y.shape}")
-        if X.shape[0] != y.shape[0]:
-            raise GDPerceptronError(
-                f"X and y disagree on the number of samples: {X.shape[0]} rows vs "
-                f"{y.shape[0]} labels"
-            )
-        if X.shape[0] == 0 or X.shape[1] == 0:
-            raise GDPerceptronError(f"empty data set: X has shape {X.shape}")
+        _check_shapes(X, y)
         if not np.all(np.isfinite(X)):
             bad = int(np.sum(~np.isfinite(X)))
             raise GDPerceptronError(f"X contains {bad} non-finite value(s) (NaN or inf)")
@@ -122,16 +126,7 @@ def make_dataset(
     """
     X = np.asarray(X)
     y = np.asarray(y)
-    if X.ndim != 2:
-        raise GDPerceptronError(f"X must be a 2-D array (n, d), got shape {X.shape}")
-    if y.ndim != 1:
-        raise GDPerceptronError(f"y must be a 1-D array (n,), got shape {y.shape}")
-    if X.shape[0] != y.shape[0]:
-        raise GDPerceptronError(
-            f"X and y disagree on the number of samples: {X.shape[0]} rows vs {y.shape[0]} labels"
-        )
-    if X.shape[0] == 0 or X.shape[1] == 0:
-        raise GDPerceptronError(f"empty data set: X has shape {X.shape}")
+    _check_shapes(X, y)
     if not np.issubdtype(X.dtype, np.number) or np.iscomplexobj(X):
         raise GDPerceptronError(f"X must be real numbers, got dtype {X.dtype}")
     X = X.astype(np.float64, copy=copy)

@@ -56,7 +56,12 @@ from gdperceptron._jax import float64, jax, jnp
 from gdperceptron.data.synthetic import Dataset
 from gdperceptron.engines.algorithms import Algorithm
 from gdperceptron.engines.losses import logistic_weights
-from gdperceptron.engines.trajectory import Trajectory, _compiled_chunk, check_run_arguments
+from gdperceptron.engines.trajectory import (
+    Trajectory,
+    _compiled_chunk,
+    check_run_arguments,
+    run_record,
+)
 from gdperceptron.errors import GDPerceptronError
 from gdperceptron.models.protocol import Model
 
@@ -301,14 +306,7 @@ def run_scaled(
         final_margins=final_margins,
         elapsed_s=elapsed,
         config={
-            "model": model.name,
-            "algorithm": alg.name,
-            "step": gamma,
-            "max_iter": max_iter,
-            "stop_when_solved": stop_when_solved,
-            "record_every": every,
-            "n": data.n,
-            "d": data.d,
+            **run_record(model, alg, gamma, max_iter, stop_when_solved, every, data.n, data.d),
             "engine": "scaled",
             "degree": k,
             "log_norm": s_f,

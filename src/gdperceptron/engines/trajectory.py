@@ -325,6 +325,29 @@ def _check_mask(sample_mask: Any, n: int) -> np.ndarray:
     return mask
 
 
+def run_record(
+    model: Model,
+    alg: Algorithm,
+    gamma: float,
+    max_iter: int,
+    stop_when_solved: bool,
+    every: int,
+    n: int,
+    d: int,
+) -> dict[str, Any]:
+    """The options every run loop records in ``Trajectory.config``."""
+    return {
+        "model": model.name,
+        "algorithm": alg.name,
+        "step": gamma,
+        "max_iter": max_iter,
+        "stop_when_solved": stop_when_solved,
+        "record_every": every,
+        "n": n,
+        "d": d,
+    }
+
+
 @float64
 def run(
     model: Model,
@@ -462,16 +485,16 @@ def run(
         final_params=model.structured(final) if structured else final,
         final_margins=margins_end if mask is None else margins_end[mask],
         elapsed_s=elapsed,
-        config={
-            "model": model.name,
-            "algorithm": alg.name,
-            "step": gamma,
-            "max_iter": max_iter,
-            "stop_when_solved": stop_when_solved,
-            "record_every": every,
-            "n": data.n if mask is None else int(mask.sum()),
-            "d": data.d,
-        },
+        config=run_record(
+            model,
+            alg,
+            gamma,
+            max_iter,
+            stop_when_solved,
+            every,
+            data.n if mask is None else int(mask.sum()),
+            data.d,
+        ),  # fmt: skip
     )
     from gdperceptron.engines.outcome import classify  # the outcome module reads Trajectory
 
