@@ -58,7 +58,7 @@ def test_a_malicious_cifar_batch_is_refused_without_running_it(tmp_path: Path, p
     for name in [f"data_batch_{i}" for i in range(1, 6)]:
         (tmp_path / name).write_bytes(pickle.dumps(batch, protocol=2))
     with pytest.raises(GDPerceptronError, match="refused global"):
-        loaders.load_cifar10(tmp_path)
+        loaders.load_cifar10(tmp_path, standardize_features=False)
     assert not marker.exists()
 
 
@@ -72,7 +72,7 @@ def test_genuine_cifar_batches_still_load(tmp_path: Path, protocol: int) -> None
         batch = {b"batch_label": b"x", b"data": data, b"labels": labels, b"filenames": [b"a"] * 4}
         (tmp_path / name).write_bytes(pickle.dumps(batch, protocol=protocol))
         batches.append(data)
-    ds = loaders.load_cifar10(tmp_path)
+    ds = loaders.load_cifar10(tmp_path, standardize_features=False)
     assert np.array_equal(ds.X, np.concatenate(batches).astype(np.float64) / 255.0)
 
 
@@ -83,14 +83,14 @@ def test_genuine_cifar_batches_still_load(tmp_path: Path, protocol: int) -> None
 def test_mnist_refuses_files_in_a_fashion_folder(tmp_path: Path, folder: str) -> None:
     _mnist(tmp_path / folder)
     with pytest.raises(GDPerceptronError, match="Fashion-MNIST"):
-        loaders.load_mnist(tmp_path / folder)
-    assert loaders.load_fashion_mnist(tmp_path / folder).n == 8
+        loaders.load_mnist(tmp_path / folder, standardize_features=False)
+    assert loaders.load_fashion_mnist(tmp_path / folder, standardize_features=False).n == 8
 
 
 def test_fashion_refuses_files_in_an_mnist_folder(tmp_path: Path) -> None:
     _mnist(tmp_path / "MNIST" / "raw")
     with pytest.raises(GDPerceptronError, match="named for MNIST"):
-        loaders.load_fashion_mnist(tmp_path / "MNIST" / "raw")
+        loaders.load_fashion_mnist(tmp_path / "MNIST" / "raw", standardize_features=False)
 
 
 @pytest.mark.skipif(not FASHION.is_dir(), reason="dataset-fashion-mnist is not installed")
@@ -100,15 +100,15 @@ def test_the_official_fashion_files_are_told_apart_from_mnist(tmp_path: Path) ->
     for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"):
         (plain / name).symlink_to(FASHION / name)
     with pytest.raises(GDPerceptronError, match="official Fashion-MNIST"):
-        loaders.load_mnist(plain)
-    assert loaders.load_fashion_mnist(plain, n=50).n == 50
+        loaders.load_mnist(plain, standardize_features=False)
+    assert loaders.load_fashion_mnist(plain, n=50, standardize_features=False).n == 50
     # the same shapes with other contents are not Fashion-MNIST
     images = loaders.read_idx(plain / "train-images-idx3-ubyte.gz")
     other = tmp_path / "other"
     _idx(other / "train-images-idx3-ubyte", 255 - images)
     shutil.copy(plain / "train-labels-idx1-ubyte.gz", other / "train-labels-idx1-ubyte.gz")
     with pytest.raises(GDPerceptronError, match="not Fashion-MNIST's"):
-        loaders.load_fashion_mnist(other)
+        loaders.load_fashion_mnist(other, standardize_features=False)
 
 
 # --------------------------------------------------------------------------- IDX sizes
@@ -155,7 +155,7 @@ def test_an_unreadable_data_folder_is_one_clear_error(
     # what os.access says for a folder without read permission (root would read it anyway)
     monkeypatch.setattr(loaders.os, "access", lambda path, mode: Path(path) != tmp_path / "d")
     with pytest.raises(GDPerceptronError, match="data_dir .* is not readable"):
-        loaders.load_mnist(tmp_path / "d")
+        loaders.load_mnist(tmp_path / "d", standardize_features=False)
 
 
 def test_an_unreadable_data_file_is_one_clear_error(
@@ -164,7 +164,7 @@ def test_an_unreadable_data_file_is_one_clear_error(
     _mnist(tmp_path)
     monkeypatch.setattr(loaders.os, "access", lambda path, mode: Path(path).is_dir())
     with pytest.raises(GDPerceptronError, match="is not readable"):
-        loaders.load_mnist(tmp_path)
+        loaders.load_mnist(tmp_path, standardize_features=False)
 
 
 # ------------------------------------------------------------------------ fingerprints

@@ -65,7 +65,7 @@ def expected(images: np.ndarray, labels: np.ndarray, classes: tuple[int, int]):
 @pytest.mark.parametrize("gz", [False, True])
 def test_mnist_exact_arrays(tmp_path: Path, gz: bool) -> None:
     write_mnist(tmp_path, gz=gz)
-    ds = loaders.load_mnist(tmp_path, classes=(1, 2))
+    ds = loaders.load_mnist(tmp_path, classes=(1, 2), standardize_features=False)
     X, y = expected(fake_images(), fake_labels(), (1, 2))
     np.testing.assert_array_equal(ds.X, X)
     np.testing.assert_array_equal(ds.y, y)
@@ -77,8 +77,8 @@ def test_mnist_exact_arrays(tmp_path: Path, gz: bool) -> None:
 
 def test_mnist_class_order_sets_sign(tmp_path: Path) -> None:
     write_mnist(tmp_path)
-    a = loaders.load_mnist(tmp_path, classes=(1, 2))
-    b = loaders.load_mnist(tmp_path, classes=(2, 1))
+    a = loaders.load_mnist(tmp_path, classes=(1, 2), standardize_features=False)
+    b = loaders.load_mnist(tmp_path, classes=(2, 1), standardize_features=False)
     np.testing.assert_array_equal(a.X, b.X)
     np.testing.assert_array_equal(a.y, -b.y)
 
@@ -86,41 +86,41 @@ def test_mnist_class_order_sets_sign(tmp_path: Path) -> None:
 def test_mnist_test_split_and_subfolders(tmp_path: Path) -> None:
     write_mnist(tmp_path / "mnist" / "raw", gz=True, split="test", offset=5)
     write_mnist(tmp_path / "mnist", split="train")
-    ds = loaders.load_mnist(tmp_path, classes=(0, 3), split="test")
+    ds = loaders.load_mnist(tmp_path, classes=(0, 3), split="test", standardize_features=False)
     X, y = expected(fake_images(offset=5), fake_labels(offset=5), (0, 3))
     np.testing.assert_array_equal(ds.X, X)
     np.testing.assert_array_equal(ds.y, y)
     assert ds.info["split"] == "test"
-    assert loaders.load_mnist(tmp_path).n == 10
+    assert loaders.load_mnist(tmp_path, standardize_features=False).n == 10
 
 
 def test_fashion_mnist_subfolder(tmp_path: Path) -> None:
     write_mnist(tmp_path / "fashion-mnist", gz=True)
-    ds = loaders.load_fashion_mnist(tmp_path, classes=(3, 0))
+    ds = loaders.load_fashion_mnist(tmp_path, classes=(3, 0), standardize_features=False)
     X, y = expected(fake_images(), fake_labels(), (3, 0))
     np.testing.assert_array_equal(ds.X, X)
     np.testing.assert_array_equal(ds.y, y)
     assert ds.name == "fashion-mnist"
     with pytest.raises(DataFileNotFoundError):
-        loaders.load_mnist(tmp_path)  # kind="mnist" does not look in fashion-mnist/
+        loaders.load_mnist(tmp_path, standardize_features=False)  # kind="mnist" does not look in fashion-mnist/
 
 
 def test_mnist_subsample_deterministic(tmp_path: Path) -> None:
     write_mnist(tmp_path)
-    full = loaders.load_mnist(tmp_path, classes=(1, 2))
-    a = loaders.load_mnist(tmp_path, classes=(1, 2), n=6, seed=3)
-    b = loaders.load_mnist(tmp_path, classes=(1, 2), n=6, seed=3)
+    full = loaders.load_mnist(tmp_path, classes=(1, 2), standardize_features=False)
+    a = loaders.load_mnist(tmp_path, classes=(1, 2), n=6, seed=3, standardize_features=False)
+    b = loaders.load_mnist(tmp_path, classes=(1, 2), n=6, seed=3, standardize_features=False)
     np.testing.assert_array_equal(a.X, b.X)
     np.testing.assert_array_equal(a.y, b.y)
     assert a.n == 6 and set(a.y.tolist()) == {-1.0, 1.0}
     rows = {tuple(r) for r in full.X}
     assert all(tuple(r) in rows for r in a.X)
-    others = [loaders.load_mnist(tmp_path, classes=(1, 2), n=6, seed=s).X for s in range(4, 10)]
+    others = [loaders.load_mnist(tmp_path, classes=(1, 2), n=6, seed=s, standardize_features=False).X for s in range(4, 10)]
     assert any(not np.array_equal(o, a.X) for o in others)
     for seed in range(10):
-        small = loaders.load_mnist(tmp_path, classes=(1, 2), n=2, seed=seed)
+        small = loaders.load_mnist(tmp_path, classes=(1, 2), n=2, seed=seed, standardize_features=False)
         assert sorted(small.y.tolist()) == [-1.0, 1.0]
-    assert loaders.load_mnist(tmp_path, classes=(1, 2), n=10).n == 10
+    assert loaders.load_mnist(tmp_path, classes=(1, 2), n=10, standardize_features=False).n == 10
 
 
 def test_mnist_standardize_option(tmp_path: Path) -> None:
@@ -134,7 +134,7 @@ def test_mnist_standardize_option(tmp_path: Path) -> None:
 
 def test_mnist_missing_file_message(tmp_path: Path) -> None:
     with pytest.raises(DataFileNotFoundError) as err:
-        loaders.load_mnist(tmp_path)
+        loaders.load_mnist(tmp_path, standardize_features=False)
     msg = str(err.value)
     assert "train-images-idx3-ubyte" in msg
     for d in (tmp_path, tmp_path / "mnist", tmp_path / "mnist" / "raw"):
@@ -143,7 +143,7 @@ def test_mnist_missing_file_message(tmp_path: Path) -> None:
     # labels missing: the message names the labels file
     write_idx(tmp_path / "train-images-idx3-ubyte", fake_images())
     with pytest.raises(DataFileNotFoundError, match="train-labels-idx1-ubyte"):
-        loaders.load_mnist(tmp_path)
+        loaders.load_mnist(tmp_path, standardize_features=False)
 
 
 def test_idx_bad_magic(tmp_path: Path) -> None:
@@ -153,11 +153,11 @@ def test_idx_bad_magic(tmp_path: Path) -> None:
     raw[2] = 0x0D  # float data: not supported
     p.write_bytes(bytes(raw))
     with pytest.raises(GDPerceptronError, match="magic"):
-        loaders.load_mnist(tmp_path)
+        loaders.load_mnist(tmp_path, standardize_features=False)
     raw[2], raw[0] = 0x08, 0x12
     p.write_bytes(bytes(raw))
     with pytest.raises(GDPerceptronError, match="magic"):
-        loaders.load_mnist(tmp_path)
+        loaders.load_mnist(tmp_path, standardize_features=False)
 
 
 @pytest.mark.parametrize("gz", [False, True])
@@ -172,45 +172,45 @@ def test_idx_truncated(tmp_path: Path, gz: bool) -> None:
     else:
         p.write_bytes(data)
     with pytest.raises(GDPerceptronError):
-        loaders.load_mnist(tmp_path)
+        loaders.load_mnist(tmp_path, standardize_features=False)
     p.write_bytes(bytes([0, 0, 8, 3, 0, 0]))  # header cut short
     with pytest.raises(GDPerceptronError, match="truncated"):
-        loaders.load_mnist(tmp_path)
+        loaders.load_mnist(tmp_path, standardize_features=False)
 
 
 def test_idx_count_mismatch(tmp_path: Path) -> None:
     write_idx(tmp_path / "train-images-idx3-ubyte", fake_images())
     write_idx(tmp_path / "train-labels-idx1-ubyte", fake_labels(n=N_IMG - 1))
     with pytest.raises(GDPerceptronError, match="disagree"):
-        loaders.load_mnist(tmp_path)
+        loaders.load_mnist(tmp_path, standardize_features=False)
 
 
 @pytest.mark.parametrize("classes", [(1, 1), (0, 10), (-1, 2), (0,), (0, 1, 2), (0.5, 1), None])
 def test_bad_classes(tmp_path: Path, classes) -> None:
     write_mnist(tmp_path)
     with pytest.raises(GDPerceptronError, match="classes"):
-        loaders.load_mnist(tmp_path, classes=classes)
+        loaders.load_mnist(tmp_path, classes=classes, standardize_features=False)
 
 
 def test_class_without_samples(tmp_path: Path) -> None:
     write_mnist(tmp_path)
     with pytest.raises(GDPerceptronError, match="no samples"):
-        loaders.load_mnist(tmp_path, classes=(0, 7))
+        loaders.load_mnist(tmp_path, classes=(0, 7), standardize_features=False)
 
 
 @pytest.mark.parametrize("n", [11, 1, 0, -3, 2.5])
 def test_bad_n(tmp_path: Path, n) -> None:
     write_mnist(tmp_path)
     with pytest.raises(GDPerceptronError, match="n must be"):
-        loaders.load_mnist(tmp_path, classes=(1, 2), n=n)
+        loaders.load_mnist(tmp_path, classes=(1, 2), n=n, standardize_features=False)
 
 
 def test_bad_split_and_kind(tmp_path: Path) -> None:
     write_mnist(tmp_path)
     with pytest.raises(GDPerceptronError, match="split"):
-        loaders.load_mnist(tmp_path, split="valid")
+        loaders.load_mnist(tmp_path, split="valid", standardize_features=False)
     with pytest.raises(GDPerceptronError, match="kind"):
-        loaders.load_mnist(tmp_path, kind="kmnist")
+        loaders.load_mnist(tmp_path, kind="kmnist", standardize_features=False)
 
 
 # --------------------------------------------------------------------------- CIFAR-10
@@ -238,7 +238,7 @@ def write_cifar(folder: Path, skip: str | None = None) -> None:
 
 def test_cifar_train_exact(tmp_path: Path) -> None:
     write_cifar(tmp_path / "cifar-10-batches-py")
-    ds = loaders.load_cifar10(tmp_path, classes=(2, 0))
+    ds = loaders.load_cifar10(tmp_path, classes=(2, 0), standardize_features=False)
     data = np.concatenate([cifar_batch(i)[0] for i in range(5)])
     labels = np.concatenate([cifar_batch(i)[1] for i in range(5)])
     X, y = expected(data, labels, (2, 0))
@@ -249,7 +249,7 @@ def test_cifar_train_exact(tmp_path: Path) -> None:
 
 def test_cifar_test_split_in_data_dir(tmp_path: Path) -> None:
     write_cifar(tmp_path)
-    ds = loaders.load_cifar10(tmp_path, classes=(0, 1), split="test")
+    ds = loaders.load_cifar10(tmp_path, classes=(0, 1), split="test", standardize_features=False)
     data, labels = cifar_batch(5)
     X, y = expected(data, np.array(labels), (0, 1))
     np.testing.assert_array_equal(ds.X, X)
@@ -258,18 +258,18 @@ def test_cifar_test_split_in_data_dir(tmp_path: Path) -> None:
 
 def test_cifar_subsample(tmp_path: Path) -> None:
     write_cifar(tmp_path)
-    a = loaders.load_cifar10(tmp_path, classes=(0, 1), n=5, seed=7)
-    b = loaders.load_cifar10(tmp_path, classes=(0, 1), n=5, seed=7)
+    a = loaders.load_cifar10(tmp_path, classes=(0, 1), n=5, seed=7, standardize_features=False)
+    b = loaders.load_cifar10(tmp_path, classes=(0, 1), n=5, seed=7, standardize_features=False)
     np.testing.assert_array_equal(a.X, b.X)
     assert a.n == 5 and set(a.y.tolist()) == {-1.0, 1.0}
     with pytest.raises(GDPerceptronError, match="n must be"):
-        loaders.load_cifar10(tmp_path, classes=(0, 1), n=100)
+        loaders.load_cifar10(tmp_path, classes=(0, 1), n=100, standardize_features=False)
 
 
 def test_cifar_missing_batch(tmp_path: Path) -> None:
     write_cifar(tmp_path, skip="data_batch_3")
     with pytest.raises(DataFileNotFoundError) as err:
-        loaders.load_cifar10(tmp_path)
+        loaders.load_cifar10(tmp_path, standardize_features=False)
     msg = str(err.value)
     assert "data_batch_3" in msg
     assert str(tmp_path) in msg and str(tmp_path / "cifar-10-batches-py") in msg
@@ -280,11 +280,11 @@ def test_cifar_corrupt(tmp_path: Path) -> None:
     p = tmp_path / "test_batch"
     p.write_bytes(p.read_bytes()[:50])
     with pytest.raises(GDPerceptronError, match="test_batch"):
-        loaders.load_cifar10(tmp_path, split="test")
+        loaders.load_cifar10(tmp_path, split="test", standardize_features=False)
     with open(p, "wb") as f:
         pickle.dump({b"data": np.zeros((2, 10), np.uint8), b"labels": [0, 1]}, f)
     with pytest.raises(GDPerceptronError, match="corrupt"):
-        loaders.load_cifar10(tmp_path, split="test")
+        loaders.load_cifar10(tmp_path, split="test", standardize_features=False)
 
 
 # --------------------------------------------------------------------------- bundled

@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and the API reference
         margin_matrix,
     )
     from gdperceptron.analysis.phase import PhaseDiagram, phase_diagram, step_grid
+    from gdperceptron.analysis.statistics import Interval, bootstrap_ci, paired_speedup
     from gdperceptron.analysis.sharpness import SharpnessPath, sharpness, sharpness_along
     from gdperceptron.analysis.spectral import (
         Eigensystem,
@@ -286,6 +287,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "gdperceptron.analysis.sharpness": ("SharpnessPath", "sharpness", "sharpness_along"),
     "gdperceptron.analysis.phase": ("PhaseDiagram", "phase_diagram", "step_grid"),
+    "gdperceptron.analysis.statistics": ("Interval", "bootstrap_ci", "paired_speedup"),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
@@ -403,6 +405,9 @@ __all__ = [
     "PhaseDiagram",
     "phase_diagram",
     "step_grid",
+    "Interval",
+    "bootstrap_ci",
+    "paired_speedup",
     "SharpnessPath",
     "sharpness",
     "sharpness_along",

@@ -324,7 +324,7 @@ def load_mnist(
     seed: int = 0,
     split: str = "train",
     kind: str = "mnist",
-    standardize_features: bool = False,
+    standardize_features: bool = True,
 ) -> Dataset:
     """Two classes of MNIST (or Fashion-MNIST) from local IDX files.
 
@@ -333,7 +333,9 @@ def load_mnist(
     a folder named for the other kind, or full-size files whose contents are (MNIST
     requested) or are not (Fashion-MNIST requested) the official Fashion-MNIST files, are
     refused. Pixels are scaled to [0, 1] and flattened (784 features for
-    28x28 images). ``classes[0]`` -> -1, ``classes[1]`` -> +1; optional subsample of
+    28x28 images), then standardized per feature over the chosen rows by default
+    (``standardize_features``; raw non-negative pixels leave ReLU units of a centred
+    initialisation dead on every sample, and constant pixels become exactly 0). ``classes[0]`` -> -1, ``classes[1]`` -> +1; optional subsample of
     ``n`` rows with ``default_rng(seed)`` keeping both classes.
 
     Raises:
@@ -370,7 +372,7 @@ def load_fashion_mnist(
     n: int | None = None,
     seed: int = 0,
     split: str = "train",
-    standardize_features: bool = False,
+    standardize_features: bool = True,
 ) -> Dataset:
     """:func:`load_mnist` with ``kind="fashion-mnist"`` (same file names and format)."""
     return load_mnist(
@@ -457,7 +459,7 @@ def load_cifar10(
     n: int | None = None,
     seed: int = 0,
     split: str = "train",
-    standardize_features: bool = False,
+    standardize_features: bool = True,
 ) -> Dataset:
     """Two classes of CIFAR-10 from the local python pickle batches.
 
@@ -532,13 +534,15 @@ def load_named(
     classes: tuple[int, int] | None = None,
     n: int | None = None,
     seed: int = 0,
+    standardize_features: bool = True,
 ) -> Dataset:
     """Load a data set by name: one of :data:`NAMES`.
 
     ``data_dir`` is required for the image sets ("mnist", "fashion-mnist", "cifar10").
     ``classes`` defaults to (0, 1); "breast-cancer" has fixed classes (malignant -1,
-    benign +1) and accepts only ``None`` or (0, 1). Each loader's default
-    standardization applies (bundled sets standardized, images not).
+    benign +1) and accepts only ``None`` or (0, 1). Every set is standardized per feature
+    over the chosen rows unless ``standardize_features=False`` (recorded in
+    ``info["standardized"]``).
     """
     key = str(name).strip().lower().replace("_", "-")
     if key not in NAMES:
@@ -547,13 +551,33 @@ def load_named(
     if key == "breast-cancer":
         if _check_classes(pair, 2) != (0, 1):
             raise GDPerceptronError("breast-cancer has fixed classes; use classes=None or (0, 1)")
-        return breast_cancer(n=n, seed=seed)
+        return breast_cancer(n=n, seed=seed, standardize_features=standardize_features)
     if key == "digits":
-        return digits(pair, n=n, seed=seed)
+        return digits(pair, n=n, seed=seed, standardize_features=standardize_features)
     if data_dir is None:
         raise GDPerceptronError(
             f"data set {key!r} is read from local files: pass data_dir (the folder holding them)"
         )
     if key == "cifar10":
-        return load_cifar10(data_dir, classes=pair, n=n, seed=seed)
-    return load_mnist(data_dir, classes=pair, n=n, seed=seed, kind=key)
+        return load_cifar10(
+            data_dir, classes=pair, n=n, seed=seed, standardize_features=standardize_features
+        )
+    return load_mnist(
+        data_dir, classes=pair, n=n, seed=seed, kind=key, standardize_features=standardize_features
+    )
+
+
+DATA_DIR_ENV = "GDPERCEPTRON_DATA_DIR"
+# Where Debian's dataset-* packages install data sets (dataset-fashion-mnist installs the
+# official IDX files into <this>/fashion-mnist).
+SYSTEM_DATA_DIR = "/usr/share/datasets"
+
+
+def default_data_dir() -> str | None:
+    """The folder of local data sets when none is given: ``$GDPERCEPTRON_DATA_DIR`` if set
+    (even to a missing folder, so that a typo is reported, not ignored), else
+    ``/usr/share/datasets`` when that folder exists, else ``None``."""
+    env = os.environ.get(DATA_DIR_ENV)
+    if env:
+        return env
+    return SYSTEM_DATA_DIR if Path(SYSTEM_DATA_DIR).is_dir() else None
