@@ -102,7 +102,9 @@ def test_fashion_mnist_subfolder(tmp_path: Path) -> None:
     np.testing.assert_array_equal(ds.y, y)
     assert ds.name == "fashion-mnist"
     with pytest.raises(DataFileNotFoundError):
-        loaders.load_mnist(tmp_path, standardize_features=False)  # kind="mnist" does not look in fashion-mnist/
+        loaders.load_mnist(
+            tmp_path, standardize_features=False
+        )  # kind="mnist" does not look in fashion-mnist/
 
 
 def test_mnist_subsample_deterministic(tmp_path: Path) -> None:
@@ -115,10 +117,15 @@ def test_mnist_subsample_deterministic(tmp_path: Path) -> None:
     assert a.n == 6 and set(a.y.tolist()) == {-1.0, 1.0}
     rows = {tuple(r) for r in full.X}
     assert all(tuple(r) in rows for r in a.X)
-    others = [loaders.load_mnist(tmp_path, classes=(1, 2), n=6, seed=s, standardize_features=False).X for s in range(4, 10)]
+    others = [
+        loaders.load_mnist(tmp_path, classes=(1, 2), n=6, seed=s, standardize_features=False).X
+        for s in range(4, 10)
+    ]
     assert any(not np.array_equal(o, a.X) for o in others)
     for seed in range(10):
-        small = loaders.load_mnist(tmp_path, classes=(1, 2), n=2, seed=seed, standardize_features=False)
+        small = loaders.load_mnist(
+            tmp_path, classes=(1, 2), n=2, seed=seed, standardize_features=False
+        )
         assert sorted(small.y.tolist()) == [-1.0, 1.0]
     assert loaders.load_mnist(tmp_path, classes=(1, 2), n=10, standardize_features=False).n == 10
 

@@ -42,7 +42,6 @@ if TYPE_CHECKING:  # the same names, for type checkers and the API reference
         margin_matrix,
     )
     from gdperceptron.analysis.phase import PhaseDiagram, phase_diagram, step_grid
-    from gdperceptron.analysis.statistics import Interval, bootstrap_ci, paired_speedup
     from gdperceptron.analysis.sharpness import SharpnessPath, sharpness, sharpness_along
     from gdperceptron.analysis.spectral import (
         Eigensystem,
@@ -53,6 +52,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and the API reference
         minimal_example_spectrum,
         structured_matrix,
     )
+    from gdperceptron.analysis.statistics import Interval, bootstrap_ci, paired_speedup
     from gdperceptron.data.files import load_file
     from gdperceptron.data.loaders import (
         breast_cancer,

@@ -335,8 +335,9 @@ def load_mnist(
     refused. Pixels are scaled to [0, 1] and flattened (784 features for
     28x28 images), then standardized per feature over the chosen rows by default
     (``standardize_features``; raw non-negative pixels leave ReLU units of a centred
-    initialisation dead on every sample, and constant pixels become exactly 0). ``classes[0]`` -> -1, ``classes[1]`` -> +1; optional subsample of
-    ``n`` rows with ``default_rng(seed)`` keeping both classes.
+    initialisation dead on every sample, and constant pixels become exactly 0).
+    ``classes[0]`` -> -1, ``classes[1]`` -> +1; optional subsample of ``n`` rows with
+    ``default_rng(seed)`` keeping both classes.
 
     Raises:
         DataFileNotFoundError: a file is missing (the message names it and the folders).
