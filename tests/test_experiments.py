@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,10 +16,8 @@ from scipy.special import expit
 
 from gdperceptron import (
     breast_cancer,
-    digits,
     gaussian,
     linear,
-    load_named,
     make_dataset,
     make_model,
     minimal_example,
@@ -30,7 +27,6 @@ from gdperceptron import (
 )
 from gdperceptron.experiments import Analysis, get_experiment
 from gdperceptron.experiments import ablations as abl
-from gdperceptron.experiments import acceleration as acc
 from gdperceptron.experiments import chaos as ch
 from gdperceptron.experiments import oscillations as osc
 from gdperceptron.experiments import reduction as red
@@ -147,52 +143,6 @@ def test_oscillation_checks_on_synthetic_metrics():
     assert all(osc.checks(ms).values())
     ms[0]["first_accuracy_1"] = 4  # a smaller step separates sooner: (a) fails
     assert not osc.checks(ms)["a_largest_step_separates_first"]
-
-
-# -------------------------------------------------------------------------- acceleration
-
-
-def test_acceleration_counts_equal_direct_run():
-    data = digits((3, 8), n=100, seed=0)
-    for key, step in (("linear", 10.0), ("relu w16", 1.0)):
-        got = acc.iterations_to_separate(key, data, 0, step, 500)
-        spec = dict(acc.MODELS[key])
-        model = make_model(spec.pop("name"), data.d, **spec)
-        theta0 = np.zeros(data.d) if key == "linear" else model.initial_params(0)
-        traj = run(model, data, "gd", step, theta0=theta0, max_iter=500)
-        assert got["iterations"] == traj.solved_iteration is not None
-    # independent NumPy LR+GD for the linear model
-    A, n, v, t = data.A, data.n, np.zeros(data.d), 0
-    while np.any(A @ v <= 0):
-        v, t = v + 10.0 / n * expit(-(A @ v)) @ A, t + 1
-    assert acc.iterations_to_separate("linear", data, 0, 10.0, 500)["iterations"] == t
-
-
-def _write_idx(path: Path, array: np.ndarray) -> None:
-    dims = array.shape
-    header = bytes([0, 0, 8, len(dims)]) + b"".join(int(k).to_bytes(4, "big") for k in dims)
-    path.write_bytes(header + array.astype(np.uint8).tobytes())
-
-
-def test_acceleration_data_dir_tasks(tmp_path):
-    skipped = [t for t in acc.tasks_with_data(True, None) if t["part"] == "skipped"]
-    assert sorted(t["data"] for t in skipped) == sorted(acc.IMAGES)
-    folder = tmp_path / "mnist"
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    _write_idx(folder / "train-images-idx3-ubyte", rng.integers(0, 256, (150, 28, 28)))
-    _write_idx(folder / "train-labels-idx1-ubyte", np.arange(150) % 2)
-    tasks = acc.tasks_with_data(True, str(tmp_path))
-    mnist = [t for t in tasks if t["data"] == "mnist"]
-    assert mnist and all(t["part"] == "run" and t["data_dir"] == str(tmp_path) for t in mnist)
-    assert {t["data"] for t in tasks if t["part"] == "skipped"} == {"fashion-mnist", "cifar10"}
-    params = {**next(t for t in mnist if t["model"] == "linear"), "steps": [10.0]}
-    result = acc.run_task(params)
-    data = load_named("mnist", data_dir=str(tmp_path), classes=(0, 1), n=params["n"], seed=0)
-    traj = run(linear(784), data, "gd", 10.0, theta0=np.zeros(784), max_iter=params["max_iter"])
-    assert result["runs"][0]["iterations"] == traj.solved_iteration
-    note = acc.run_task(next(t for t in tasks if t["part"] == "skipped"))
-    assert note["skipped"] is True and note["reason"]
 
 
 # ----------------------------------------------------------------------------- ablations

@@ -55,8 +55,6 @@ Verdict rules of acceleration (fixed before the full experiment was run):
 
 from __future__ import annotations
 
-import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -66,7 +64,20 @@ from gdperceptron import (
     GDPerceptronError,
     load_named,
     make_model,
-    paired_speedup,
+)
+from gdperceptron.experiments.acceleration_figures import FIG_SPEEDUP, plot
+from gdperceptron.experiments.acceleration_stats import (
+    NET_BUDGET_FACTOR,
+    SAME_STEP,
+    SPEEDUP,
+    best_table,
+    budgets,
+    collect,
+    compare,
+    interval_text,
+    roles,
+    same_step_table,
+    seed_table,
 )
 from gdperceptron.experiments.base import (
     Analysis,
@@ -76,7 +87,6 @@ from gdperceptron.experiments.base import (
     Result,
     SubClaim,
     Table,
-    run_cell,
 )
 from gdperceptron.experiments.best_step import attempt, gamma_limit, search
 
@@ -84,12 +94,6 @@ NAME = "acceleration"
 FMNIST = "fashion-mnist"
 SEEDS = {True: (0, 1, 2), False: (0, 1, 2, 3, 4)}
 LINEAR_BUDGET = 30_000
-NET_BUDGET_FACTOR = 3  # the rule: a network's budget >= 3x the linear model's best count
-SAME_STEP = 1.0
-SPEEDUP = 2.0
-MIN_LINEAR = 20
-MIN_SEEDS = 3
-N_BOOT = 2000
 # label -> data spec; "budget" is NET_BUDGET (iterations before a network first separates),
 # "start" the lattice steps k (gamma = 10^(k/4)) where the first seed's searches of the
 # linear model and of the networks begin (near where they end: fewer runs, same result)
@@ -122,8 +126,6 @@ MODELS: dict[str, dict[str, Any]] = {
 FMNIST_MODELS = ("linear", "relu w16", "relu w64", "tanh w16", "leaky_relu w16")
 QUICK_MODELS = ("linear", "relu w16")
 ROLES = {"hard": "1", "easy": "2", "bundled": "3"}
-FIG_STEPS = "acceleration_iterations_vs_step"
-FIG_SPEEDUP = "acceleration_speedup"
 
 
 def _models_for(spec: dict[str, Any], quick: bool) -> tuple[str, ...]:
@@ -146,7 +148,9 @@ def tasks_with_data(quick: bool, data_dir: str | None) -> list[Params]:
             if reason is None:
                 reason = _missing(data_dir, spec)
             if reason:
-                out.append({"part": "skipped", "data": label, "reason": reason})
+                out.append(
+                    {"part": "skipped", "data": label, "role": spec["role"], "reason": reason}
+                )
                 continue
         for model in _models_for(spec, quick):
             out.append({"part": "run", "label": label, **spec, "model": model,
@@ -238,93 +242,6 @@ def run_task(params: Params) -> Result:
 # ------------------------------------------------------------------------------ analysis
 
 
-def collect(records: list[Record]) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """``data label -> model -> [per-seed results, seeds ascending]``."""
-    out: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for params, result in records:
-        if result.get("skipped"):
-            continue
-        rows = sorted(result["seeds"], key=lambda r: r["seed"])
-        out.setdefault(params["label"], {})[params["model"]] = rows
-    return out
-
-
-def roles(records: list[Record]) -> dict[str, str]:
-    """``data label -> role`` (hard / easy / bundled), skipped sets included."""
-    out = {}
-    for params, _ in records:
-        label = params.get("label", params.get("data"))
-        spec = {**DATASETS[False], **DATASETS[True]}.get(label, {})
-        out[label] = params.get("role", spec.get("role", "bundled"))
-    return out
-
-
-def budgets(records: list[Record]) -> dict[str, int]:
-    """``data label -> the networks' budget`` of its tasks."""
-    return {p["label"]: int(p["budget"]) for p, r in records if not r.get("skipped")}
-
-
-def testable_seeds(linear: list[dict[str, Any]]) -> list[int]:
-    """Seeds whose subsample is separable through the origin (module docstring)."""
-    return [r["seed"] for r in linear if r.get("separable", r["best_iterations"] is not None)]
-
-
-def compare(by_model: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    """Testability of one data set and, per nonlinear model, the paired speed-up over the
-    linear model on the testable seeds (module docstring)."""
-    linear = by_model.get("linear", [])
-    seeds = testable_seeds(linear)
-    lin = {r["seed"]: r["best_iterations"] for r in linear}
-    solved = [v for v in lin.values() if v is not None]
-    med_lin = float(np.median(solved)) if solved else math.inf
-    out: dict[str, Any] = {"seeds": seeds, "median_linear": med_lin, "models": {}}
-    out["testable"] = len(seeds) >= MIN_SEEDS and med_lin >= MIN_LINEAR
-    if not out["testable"]:
-        why = (f"{len(seeds)} testable seeds (< {MIN_SEEDS})"
-               if len(seeds) < MIN_SEEDS else
-               f"the linear model needs only {med_lin:g} iterations (< {MIN_LINEAR})")  # fmt: skip
-        out["why"] = why
-    for key, rows in by_model.items():
-        if key == "linear":
-            continue
-        its = {r["seed"]: r["best_iterations"] for r in rows}
-        common = [s for s in seeds if s in its]
-        if not common or any(lin[s] == 0 or its[s] == 0 for s in common):
-            continue
-        iv = paired_speedup([lin[s] for s in common], [its[s] for s in common],
-                            n_boot=N_BOOT, level=0.95, seed=0)  # fmt: skip
-        out["models"][key] = {
-            "speedup": iv,
-            "accelerates": bool(iv.value >= SPEEDUP and iv.low > 1.0),
-            "slower": bool(iv.high < 1.0),
-        }
-    return out
-
-
-def _fmt(x: float) -> str:
-    if math.isinf(x):
-        return "inf"
-    return f"{x:.3g}"
-
-
-def _interval(iv: Any) -> str:
-    return f"{_fmt(iv.value)} [{_fmt(iv.low)}, {_fmt(iv.high)}]"
-
-
-def _median_or_cell(rows: list[dict[str, Any]], key: str) -> Any:
-    """Median over seeds of ``rows[*][key]["iterations"]``, or the outcome of the
-    majority when most are unsolved."""
-    cells = [r[key] for r in rows if r.get(key) is not None]
-    if not cells:
-        return "no limit (not homogeneous)"
-    its = [c["iterations"] for c in cells]
-    if sum(i is not None for i in its) * 2 > len(its):
-        return float(np.median([math.inf if i is None else i for i in its]))
-    outcomes = [c["outcome"] for c in cells if c["iterations"] is None]
-    common = max(set(outcomes), key=outcomes.count)
-    return f"{run_cell(None, common)} ({outcomes.count(common)} of {len(cells)} seeds)"
-
-
 def _claim(number: str, claim: str, sets: list[str], comps: dict[str, Any],
            skipped: dict[str, str]) -> SubClaim:  # fmt: skip
     criterion = (f"per (data set, model): paired geometric-mean speed-up over the linear "
@@ -352,7 +269,7 @@ def _claim(number: str, claim: str, sets: list[str], comps: dict[str, Any],
         return SubClaim(number, claim, criterion, "not run", "; ".join(notes) or "no data")
     yes = [f"{m} on {s}" for s, m, c in cells if c["accelerates"]]
     slower = [f"{m} on {s}" for s, m, c in cells if c["slower"]]
-    parts = [f"{m} on {s}: {_interval(c['speedup'])}" for s, m, c in cells]
+    parts = [f"{m} on {s}: {interval_text(c['speedup'])}" for s, m, c in cells]
     evidence = "speed-ups " + "; ".join(parts)
     if slower:
         evidence += f". Slower than the linear model: {', '.join(slower)}"
@@ -368,62 +285,6 @@ def _claim(number: str, claim: str, sets: list[str], comps: dict[str, Any],
 
 def _key(*parts: str) -> str:
     return "_".join(p.replace(" ", "_") for p in parts)
-
-
-def _best_table(data: dict[str, dict[str, list[dict[str, Any]]]]) -> list[dict[str, Any]]:
-    rows = []
-    for label, by_model in data.items():
-        for m, seeds in by_model.items():
-            its = [math.inf if r["best_iterations"] is None else r["best_iterations"]
-                   for r in seeds]  # fmt: skip
-            steps = [r["best_step"] for r in seeds if r["best_step"] is not None]
-            rows.append({
-                "data": label,
-                "model": m,
-                "best step γ (median of seeds)": float(np.median(steps)) if steps else "none",
-                f"iterations at best step (median of {len(seeds)} seeds)": float(np.median(its)),
-                "range over seeds": f"{_fmt(min(its))}–{_fmt(max(its))}",
-                "best step strictly inside the steps run": (
-                    f"{sum(r['interior'] for r in seeds)} of {len(seeds)} seeds"),
-                "γ→∞ limit, iterations (median)": _median_or_cell(seeds, "limit"),
-                "runs per seed (median)": float(np.median([len(r["runs"]) for r in seeds])),
-            })  # fmt: skip
-    return rows
-
-
-def _seed_table(data: dict[str, dict[str, list[dict[str, Any]]]]) -> list[dict[str, Any]]:
-    rows = []
-    for label, by_model in data.items():
-        for m, seeds in by_model.items():
-            row: dict[str, Any] = {"data": label, "model": m}
-            for r in seeds:
-                cell = run_cell(r["best_iterations"], "not within budget")
-                at = "" if r["best_step"] is None else f" at γ={r['best_step']:.3g}"
-                row[f"seed {r['seed']}: iterations at best step"] = f"{cell}{at}"
-            rows.append(row)
-    return rows
-
-
-def _same_table(data: dict[str, dict[str, list[dict[str, Any]]]]) -> list[dict[str, Any]]:
-    rows = []
-    for label, by_model in data.items():
-        lin = {r["seed"]: r["same_step"]["iterations"] for r in by_model.get("linear", [])}
-        for m, seeds in by_model.items():
-            cells = [r["same_step"] for r in seeds]
-            solved = [c["iterations"] for c in cells if c["iterations"] is not None]
-            ratios = [lin[r["seed"]] / r["same_step"]["iterations"] for r in seeds
-                      if lin.get(r["seed"]) and r["same_step"]["iterations"]]  # fmt: skip
-            unsolved = [run_cell(None, c["outcome"]) for c in cells if c["iterations"] is None]
-            rows.append({
-                "data": label,
-                "model": m,
-                f"iterations at γ = {SAME_STEP:g} (median of solved seeds)": (
-                    float(np.median(solved)) if solved else "none solved"),
-                "unsolved seeds": ", ".join(sorted(set(unsolved))) or "none",
-                "linear / model at that step (geometric mean)": (
-                    float(np.exp(np.mean(np.log(ratios)))) if ratios else "n/a"),
-            })  # fmt: skip
-    return rows
 
 
 def analyze(records: list[Record]) -> Analysis:
@@ -473,7 +334,7 @@ def analyze(records: list[Record]) -> Analysis:
             for c in claims
         )
     speed_rows = [
-        {"data": label, "model": m, "speed-up (95% CI)": _interval(c["speedup"]),
+        {"data": label, "model": m, "speed-up (95% CI)": interval_text(c["speedup"]),
          "accelerates (≥ 2, interval above 1)": "yes" if c["accelerates"] else
          ("no, slower" if c["slower"] else "no"),
          "seeds": len(comps[label]["seeds"])}
@@ -483,97 +344,17 @@ def analyze(records: list[Record]) -> Analysis:
     tables = (
         Table("Paired speed-up over the linear model (each model at its own best step)",
               speed_rows, note="; ".join(["cannot test: " + c for c in cannot]), key_columns=2),
-        Table("Best step per model", _best_table(data), key_columns=2,
+        Table("Best step per model", best_table(data), key_columns=2,
               note="quarter-decade steps with two bisections next to the cliff; the limit "
                    "is run within the model's best count"),
-        Table(f"Same step γ = {SAME_STEP:g} (reported, not judged)", _same_table(data),
+        Table(f"Same step γ = {SAME_STEP:g} (reported, not judged)", same_step_table(data),
               key_columns=2,
               note="at one common step the comparison measures each parameterisation's "
                    "effective step size, not acceleration"),
-        Table("Iterations at the best step, per seed", _seed_table(data), key_columns=2),
+        Table("Iterations at the best step, per seed", seed_table(data), key_columns=2),
     )  # fmt: skip
     return Analysis(claims=claims, table=speed_rows, tables=tables, numbers=numbers,
                     decisive_figure=FIG_SPEEDUP)  # fmt: skip
-
-
-# ------------------------------------------------------------------------------- figures
-
-MARKERS = {"diverged": "x", "stalled": "v", "non_finite": "^", "max_iter": "o"}
-
-
-def lattice_medians(rows: list[dict[str, Any]]) -> list[tuple[float, float, str]]:
-    """``(step, median iterations over the seeds that ran it, majority outcome)`` at each
-    lattice step of the searches (``inf`` when most did not separate)."""
-    by: dict[float, list[dict[str, Any]]] = {}
-    for r in rows:
-        for run in r["runs"]:
-            if run["k"] is not None:
-                by.setdefault(run["step"], []).append(run)
-    out = []
-    for step in sorted(by):
-        its = [math.inf if x["iterations"] is None else x["iterations"] for x in by[step]]
-        outs = [x["outcome"] for x in by[step] if x["iterations"] is None] or ["solved"]
-        out.append((step, float(np.median(its)), max(set(outs), key=outs.count)))
-    return out
-
-
-def plot(records: list[Record], out_dir: Path) -> list[str]:
-    """Two figures: iterations against the step per model (median over seeds at each
-    lattice step, unsolved steps as markers of their outcome above the curves, each
-    seed's best as a dot), one panel per data set; and the decisive one, the paired
-    speed-ups with their 95% intervals per data set and model."""
-    from gdperceptron.experiments.figures import new_figure, save_figure
-
-    data = collect(records)
-    if not data:
-        return []
-    names = list(MODELS)
-    fig, ax = new_figure(ncols=len(data), width=4.6, height=3.8)
-    for j, (label, by_model) in enumerate(data.items()):
-        axis = ax[0, j]
-        top = max(1.0, *(r["best_iterations"] or 1 for rows in by_model.values() for r in rows))
-        for m, rows in by_model.items():
-            color = f"C{names.index(m)}"
-            med = lattice_medians(rows)
-            fin = [(s, v) for s, v, _ in med if math.isfinite(v)]
-            if fin:
-                xs, ys = zip(*fin, strict=True)
-                axis.loglog(xs, ys, "-", color=color, lw=2.2 if m == "linear" else 1.2,
-                            label=m)  # fmt: skip
-            for s, v, why in med:
-                if not math.isfinite(v):
-                    axis.plot(s, top * 3 * (1 + 0.08 * names.index(m)), MARKERS.get(why, "o"),
-                              color=color, mfc="none", ms=5)  # fmt: skip
-            best = [(r["best_step"], r["best_iterations"]) for r in rows if r["best_step"]]
-            if best:
-                axis.plot(*zip(*best, strict=True), ".", color=color, ms=6)
-        axis.set(xscale="log", yscale="log", xlabel="step γ",
-                 ylabel="iterations to accuracy 1.0 (median of seeds)", title=label)  # fmt: skip
-    ax[0, 0].legend(fontsize=7, title="above: x diverged, v stalled, o budget", title_fontsize=6)
-    fig.tight_layout()
-    stems = [save_figure(fig, out_dir, FIG_STEPS)]
-    comps = {label: compare(by_model) for label, by_model in data.items()}
-    fig, ax = new_figure(width=max(5.0, 1.6 * len(data)), height=3.8)
-    axis = ax[0, 0]
-    seen: set[str] = set()
-    for j, comp in enumerate(comps.values()):
-        for m, c in comp["models"].items():
-            iv, i = c["speedup"], names.index(m)
-            v, lo, hi = np.clip([iv.value, iv.low, iv.high], 1e-2, 1e3)
-            name = None if m in seen else m
-            axis.errorbar([j + 0.12 * (i - 3)], [v], yerr=[[v - lo], [hi - v]], fmt="o",
-                          color=f"C{i}", ms=4, capsize=2, label=name)  # fmt: skip
-            seen.add(m)
-    axis.axhline(1.0, color="k", lw=0.8)
-    axis.axhline(SPEEDUP, color="k", ls=":", lw=1)
-    axis.set_yscale("log")
-    ticks = [k if c["testable"] else f"{k} (cannot test)" for k, c in comps.items()]
-    axis.set_xticks(range(len(comps)), ticks, rotation=20, fontsize=8)
-    axis.set_ylabel("speed-up over linear (95% CI)")
-    axis.legend(fontsize=7)
-    fig.tight_layout()
-    stems.append(save_figure(fig, out_dir, FIG_SPEEDUP))
-    return stems
 
 
 EXPERIMENT = Experiment(
