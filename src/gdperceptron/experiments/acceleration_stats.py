@@ -31,22 +31,17 @@ DATA_ROLES = ("hard", "easy", "bundled")
 def collect(records: list[Record]) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """``data label -> model -> [per-seed results, seeds ascending]``."""
     out: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for params, result in records:
+    for params, result in sorted(records, key=lambda rec: rec[0].get("seed", 0)):
         if result.get("skipped"):
             continue
-        rows = sorted(result["seeds"], key=lambda r: r["seed"])
-        out.setdefault(params["label"], {})[params["model"]] = rows
+        for key, res in result["models"].items():
+            out.setdefault(params["label"], {}).setdefault(key, []).append(res)
     return out
 
 
 def roles(records: list[Record]) -> dict[str, str]:
     """``data label -> role`` (one of :data:`DATA_ROLES`), skipped sets included."""
     return {p.get("label", p.get("data")): p.get("role", "bundled") for p, _ in records}
-
-
-def budgets(records: list[Record]) -> dict[str, int]:
-    """``data label -> the networks' budget`` of its tasks."""
-    return {p["label"]: int(p["budget"]) for p, r in records if not r.get("skipped")}
 
 
 def testable_seeds(linear: list[dict[str, Any]]) -> list[int]:
