@@ -116,6 +116,7 @@ def test_tasks_without_fashion_mnist_are_skipped_with_a_reason():
         assert all(t["reason"] for t in skipped)
         runs = [t for t in tasks if t["part"] == "run"]
         assert runs and all(t["data"] != acc.FMNIST and t["standardized"] for t in runs)
+        assert len({(t["label"], t["seed"]) for t in runs}) == len(runs)  # one per set, seed
     assert len(acc.tasks_with_data(False, None)) >= 8
     note = acc.run_task(skipped[0])
     assert note["skipped"] is True and note["reason"]
@@ -126,6 +127,7 @@ def test_tasks_with_fashion_mnist():
     tasks = acc.tasks_with_data(False, str(FMNIST_DIR.parent))
     fm = [t for t in tasks if t.get("data") == acc.FMNIST]
     assert fm and all(t["part"] == "run" and t["n"] >= 1000 for t in fm)
+    assert all(t["models"][0] == "linear" and len(t["models"]) >= 5 for t in fm)
     assert {t["label"] for t in fm} == {"fashion-mnist 0v1", "fashion-mnist 2v4",
                                         "fashion-mnist 0v6"}  # fmt: skip
 
@@ -142,11 +144,15 @@ def _seed(seed: int, best: int | None, step: float = 1.0) -> dict:
 
 
 def _records(label: str, role: str, linear: list, models: dict) -> list:
+    """One record per seed, as :func:`acc.run_task` writes them."""
     out = []
-    for key, counts in {"linear": linear, **models}.items():
-        params = {"part": "run", "label": label, "role": role, "model": key, "budget": 10**6}
-        out.append((params, {"skipped": False,
-                             "seeds": [_seed(s, c) for s, c in enumerate(counts)]}))  # fmt: skip
+    for seed, lin in enumerate(linear):
+        counts = {"linear": lin, **{k: v[seed] for k, v in models.items()}}
+        params = {"part": "run", "label": label, "role": role, "seed": seed,
+                  "models": list(counts)}  # fmt: skip
+        result = {"skipped": False, "seed": seed,
+                  "models": {k: _seed(seed, c) for k, c in counts.items()}}  # fmt: skip
+        out.append((params, result))
     return out
 
 
@@ -205,9 +211,8 @@ def test_cannot_test_and_not_run():
 def test_inseparable_seeds_are_not_testable():
     recs = _records("fashion-mnist 0v6", "hard", [None, None, None, 400, 410],
                     {"relu w16": [100] * 5})  # fmt: skip
-    for _, r in recs[:1]:
-        for s in r["seeds"][:3]:
-            s["separable"] = False
+    for _, r in recs[:3]:
+        r["models"]["linear"]["separable"] = False
     c = _verdicts(recs)["1"]
     assert c.verdict == "not run" and "2 testable seeds" in c.evidence
 
@@ -219,3 +224,18 @@ def test_speedup_is_the_paired_geometric_mean():
     ratios = np.array(LIN) / np.array([100, 210, 95, 205, 195])
     assert iv.value == pytest.approx(math.exp(np.mean(np.log(ratios))), rel=1e-12)
     assert iv.low <= iv.value <= iv.high
+
+
+def test_task_runs_linear_first_and_budgets_the_networks_from_it():
+    params = {"part": "run", "label": "digits 3v8", "data": "digits", "classes": [3, 8],
+              "n": 60, "role": "bundled", "start": [2, 0], "seed": 0,
+              "models": ["linear", "relu w16"], "data_dir": None}  # fmt: skip
+    res = json.loads(json.dumps(acc.run_task(params)))
+    lin, net = res["models"]["linear"], res["models"]["relu w16"]
+    assert lin["separable"] and lin["best_iterations"] is not None
+    assert net["budget"] == max(3 * lin["best_iterations"], acc.MIN_BUDGET)
+    data = digits((3, 8), n=60, seed=0)
+    model = acc.build_model("relu w16", data.d)
+    traj = run(model, data, "gd", net["best_step"], theta0=model.initial_params(0),
+               max_iter=net["budget"])  # fmt: skip
+    assert traj.solved_iteration == net["best_iterations"]
