@@ -112,7 +112,7 @@ def test_tasks_without_fashion_mnist_are_skipped_with_a_reason():
         tasks = acc.tasks_with_data(quick, None)
         skipped = [t for t in tasks if t["part"] == "skipped"]
         assert {t["data"] for t in skipped} == {"fashion-mnist 0v1", "fashion-mnist 2v4",
-                                                "fashion-mnist 0v6"}  # fmt: skip
+                                                "fashion-mnist 0v2"}  # fmt: skip
         assert all(t["reason"] for t in skipped)
         runs = [t for t in tasks if t["part"] == "run"]
         assert runs and all(t["data"] != acc.FMNIST and t["standardized"] for t in runs)
@@ -129,7 +129,7 @@ def test_tasks_with_fashion_mnist():
     assert fm and all(t["part"] == "run" and t["n"] >= 1000 for t in fm)
     assert all(t["models"][0] == "linear" and len(t["models"]) >= 5 for t in fm)
     assert {t["label"] for t in fm} == {"fashion-mnist 0v1", "fashion-mnist 2v4",
-                                        "fashion-mnist 0v6"}  # fmt: skip
+                                        "fashion-mnist 0v2"}  # fmt: skip
 
 
 # ------------------------------------------------------------------------ verdict rules
@@ -209,7 +209,7 @@ def test_cannot_test_and_not_run():
 
 
 def test_inseparable_seeds_are_not_testable():
-    recs = _records("fashion-mnist 0v6", "hard", [None, None, None, 400, 410],
+    recs = _records("fashion-mnist 0v2", "hard", [None, None, None, 400, 410],
                     {"relu w16": [100] * 5})  # fmt: skip
     for _, r in recs[:3]:
         r["models"]["linear"]["separable"] = False

@@ -10,12 +10,12 @@ bisections in ``log gamma`` next to the best lattice step, as the instrument
 
 1. from the lattice step ``start_k``, with the full ``budget``; while no run separates, the
    next lattice steps down (above the cliff), then up (too slow), :data:`MAX_TRIES` each;
-2. from the first separating step ``k`` (count ``B``): the step below with the budget
-   :data:`BELOW_FACTOR` ``B`` (so that its count is seen: a quarter decade lower typically
-   costs 1.3-2x), and further down, bounded by ``B``, while the count does not grow;
-3. up from the best lattice step, each run bounded by the best count ``B`` so far (a run
-   that has not separated after ``B`` iterations cannot be the best: branch and bound),
+2. up from the first separating step, each run bounded by the best count ``B`` so far (a
+   run that has not separated after ``B`` iterations cannot be the best: branch and bound),
    until ``patience`` consecutive lattice steps do not improve on ``B``;
+3. when the best is still the first separating step, the step below it (budget
+   :data:`BELOW_FACTOR` ``B``, so that its count is seen: a quarter decade lower typically
+   costs 1.3-2x), and further down, bounded by ``B``, while the count does not grow;
 4. ``refine`` bisections between the best lattice step and the next one up, each run
    bounded by ``B``; a midpoint that separates within ``B`` moves the lower end up.
 
@@ -49,6 +49,7 @@ K_MIN, K_MAX = -12, 16  # gamma from 1e-3 to 1e4
 MAX_TRIES = 4  # lattice steps tried below, then above, an unsolved start (a decade)
 BELOW_FACTOR = 3  # the step below the first separating one: budget 3x its count
 LIMIT_STEP = 1e300
+SCALED_CHUNK = 32
 
 
 def lattice(k: int) -> float:
@@ -68,10 +69,21 @@ def attempt(model: Any, data: Any, theta0: Any, step: float, budget: int) -> dic
     traj = run(model, data, "gd", step, theta0=theta0, max_iter=int(budget))
     engine = "full"
     if traj.stop_reason == "non_finite" and model.degree is not None:
-        traj = run_scaled(model, data, "gd", step, theta0=theta0, max_iter=int(budget))
-        engine = "scaled"
-    return {"step": float(step), "iterations": traj.solved_iteration,
-            "outcome": traj.stop_reason, "budget": int(budget), "engine": engine}  # fmt: skip
+        traj, engine = _scaled(model, data, theta0, step, int(budget)), "scaled"
+    its, why = traj.solved_iteration, traj.stop_reason
+    if its is not None and its > budget:  # a scaled scan ran past a budget below its length
+        its, why = None, "max_iter"
+    return {"step": float(step), "iterations": its, "outcome": why, "budget": int(budget),
+            "engine": engine}  # fmt: skip
+
+
+def _scaled(model: Any, data: Any, theta0: Any, step: float, budget: int) -> Any:
+    """:func:`gdperceptron.run_scaled` in scans of :data:`SCALED_CHUNK` steps whatever the
+    budget: a budget below the scan's length would shorten the scan and compile it again for
+    every budget, so at least ``SCALED_CHUNK - 1`` steps are run (callers count a separation
+    after ``budget`` as none)."""
+    return run_scaled(model, data, "gd", step, theta0=theta0,
+                      max_iter=max(budget, SCALED_CHUNK - 1), chunk=SCALED_CHUNK)  # fmt: skip
 
 
 def gamma_limit(model: Any, data: Any, theta0: Any, budget: int) -> dict[str, Any] | None:
@@ -79,9 +91,11 @@ def gamma_limit(model: Any, data: Any, theta0: Any, budget: int) -> dict[str, An
     None for a model without a degree of homogeneity."""
     if model.degree is None:
         return None
-    traj = run_scaled(model, data, "gd", LIMIT_STEP, theta0=theta0, max_iter=int(budget))
-    return {"iterations": traj.solved_iteration, "outcome": traj.stop_reason,
-            "budget": int(budget)}  # fmt: skip
+    traj = _scaled(model, data, theta0, LIMIT_STEP, int(budget))
+    its, why = traj.solved_iteration, traj.stop_reason
+    if its is not None and its > budget:
+        its, why = None, "max_iter"
+    return {"iterations": its, "outcome": why, "budget": int(budget)}
 
 
 def _better(it: int | None, best: int | None) -> bool:
@@ -124,16 +138,7 @@ def search(
             k, it = j, go(lattice(j), budget, j)
     if it is None:
         return _summary(runs, None, None)
-    best_k, best = k, it
-    first = True
-    while best_k - 1 >= K_MIN:  # down while the count does not grow (ties: smaller step)
-        j = best_k - 1
-        it = go(lattice(j), BELOW_FACTOR * best if first else best, j)
-        first = False
-        if it is not None and it <= best:
-            best_k, best = j, it
-        else:
-            break
+    first_k, best_k, best = k, k, it
     j, miss = best_k + 1, 0
     while miss < patience and j <= K_MAX:  # up with the bound
         it = go(lattice(j), best, j)
@@ -142,6 +147,15 @@ def search(
         else:
             miss += 1
         j += 1
+    cap = BELOW_FACTOR * best
+    while best_k == first_k and best_k - 1 >= K_MIN:  # best at the lowest step run: go down
+        j = best_k - 1
+        it = go(lattice(j), cap, j)
+        cap = best
+        if it is not None and it <= best:  # ties: the smaller step
+            first_k, best_k, best = j, j, it
+        else:
+            break
     best_step = lattice(best_k)
     if best_k + 1 <= K_MAX and lattice(best_k + 1) in runs:
         lo, hi = lattice(best_k), lattice(best_k + 1)
