@@ -13,9 +13,8 @@ bisections in ``log gamma`` next to the best lattice step, as the instrument
 2. up from the first separating step, each run bounded by the best count ``B`` so far (a
    run that has not separated after ``B`` iterations cannot be the best: branch and bound),
    until ``patience`` consecutive lattice steps do not improve on ``B``;
-3. when the best is still the first separating step, the step below it (budget
-   :data:`BELOW_FACTOR` ``B``, so that its count is seen: a quarter decade lower typically
-   costs 1.3-2x), and further down, bounded by ``B``, while the count does not grow;
+3. down from the first separating step, bounded by ``B``, while the count does not grow
+   (the count is not monotone in the step: the linear model has a flat, bumpy plateau);
 4. ``refine`` bisections between the best lattice step and the next one up, each run
    bounded by ``B``; a midpoint that separates within ``B`` moves the lower end up.
 
@@ -47,7 +46,6 @@ from gdperceptron import run, run_scaled
 QUARTER = 0.25
 K_MIN, K_MAX = -12, 16  # gamma from 1e-3 to 1e4
 MAX_TRIES = 4  # lattice steps tried below, then above, an unsolved start (a decade)
-BELOW_FACTOR = 3  # the step below the first separating one: budget 3x its count
 LIMIT_STEP = 1e300
 SCALED_CHUNK = 32
 
@@ -147,15 +145,12 @@ def search(
         else:
             miss += 1
         j += 1
-    cap = BELOW_FACTOR * best
-    while best_k == first_k and best_k - 1 >= K_MIN:  # best at the lowest step run: go down
-        j = best_k - 1
-        it = go(lattice(j), cap, j)
-        cap = best
-        if it is not None and it <= best:  # ties: the smaller step
-            first_k, best_k, best = j, j, it
-        else:
+    j = first_k - 1
+    while j >= K_MIN:  # down from the first separating step, bounded, while it improves
+        it = go(lattice(j), best, j)
+        if it is None or it > best:
             break
+        best_k, best, j = j, it, j - 1  # ties: the smaller step
     best_step = lattice(best_k)
     if best_k + 1 <= K_MAX and lattice(best_k + 1) in runs:
         lo, hi = lattice(best_k), lattice(best_k + 1)
