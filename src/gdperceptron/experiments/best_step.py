@@ -8,8 +8,10 @@ step sits just below the cliff. :func:`search` finds it on the lattice
 bisections in ``log gamma`` next to the best lattice step, as the instrument
 :func:`gdperceptron.phase_diagram` does, but with budgets that make it affordable:
 
-1. from the lattice step ``start_k``, with the full ``budget``; while no run separates, the
-   next lattice steps down (above the cliff), then up (too slow), :data:`MAX_TRIES` each;
+1. from the lattice step ``start_k``, with the full ``budget``; while no run separates,
+   the next lattice step below the steps tried when the last run diverged, stalled or
+   overflowed (above the cliff), above them when it ran out of budget (too slow), at most
+   ``2`` :data:`MAX_TRIES` runs;
 2. up from the first separating step, each run bounded by the best count ``B`` so far (a
    run that has not separated after ``B`` iterations cannot be the best: branch and bound),
    until ``patience`` consecutive lattice steps do not improve on ``B``;
@@ -45,7 +47,7 @@ from gdperceptron import run, run_scaled
 
 QUARTER = 0.25
 K_MIN, K_MAX = -12, 16  # gamma from 1e-3 to 1e4
-MAX_TRIES = 4  # lattice steps tried below, then above, an unsolved start (a decade)
+MAX_TRIES = 4  # an unsolved start: at most 2 x this many lattice steps tried
 LIMIT_STEP = 1e300
 SCALED_CHUNK = 32
 
@@ -127,13 +129,21 @@ def search(
 
     k0 = max(K_MIN, min(K_MAX, int(start_k)))
     k, it = k0, go(lattice(k0), budget, k0)
-    # no separation at the start: above the cliff (go down) or too slow (go up)
-    trials = [k0 - j for j in range(1, MAX_TRIES + 1)] + [k0 + j for j in range(1, MAX_TRIES + 1)]
-    for j in trials:
+    # no separation at the start: above the cliff (diverged, stalled, overflow: go down)
+    # or too slow (not within the budget: go up); the direction turns when a run says so
+    lo_k = hi_k = k0
+    way = 1 if runs[lattice(k0)]["outcome"] == "max_iter" else -1
+    for _ in range(2 * MAX_TRIES):
         if it is not None:
             break
-        if K_MIN <= j <= K_MAX:
-            k, it = j, go(lattice(j), budget, j)
+        j = hi_k + 1 if way > 0 else lo_k - 1
+        if not K_MIN <= j <= K_MAX:
+            way = -way
+            continue
+        lo_k, hi_k = min(lo_k, j), max(hi_k, j)
+        k, it = j, go(lattice(j), budget, j)
+        slow = runs[lattice(j)]["outcome"] == "max_iter"
+        way = 1 if slow else -1
     if it is None:
         return _summary(runs, None, None)
     first_k, best_k, best = k, k, it
