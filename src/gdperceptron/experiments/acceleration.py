@@ -323,12 +323,14 @@ def analyze(records: list[Record]) -> Analysis:
         Table("Paired speed-up over the linear model (each model at its own best step)",
               speed_rows, note="; ".join(["cannot test: " + c for c in cannot]), key_columns=2),
         Table("Best step per model", best_table(data), key_columns=2,
-              note="quarter-decade steps with two bisections next to the cliff; the limit "
-                   "is run within the model's best count"),
+              note="quarter-decade steps with two bisections next to the cliff; the γ→∞ "
+                   "limit is run within the model's best count (at most 100 iterations)"),
         Table(f"Same step γ = {SAME_STEP:g} (reported, not judged)", same_step_table(data),
               key_columns=2,
               note="at one common step the comparison measures each parameterisation's "
-                   "effective step size, not acceleration"),
+                   "effective step size, not acceleration; a run there is bounded by the "
+                   "model's best count, so 'not within budget' means more iterations than "
+                   "at its best step"),
         Table("Iterations at the best step, per seed", seed_table(data), key_columns=2),
     )  # fmt: skip
     return Analysis(claims=claims, table=speed_rows, tables=tables, numbers=numbers,
