@@ -9,11 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from gdperceptron.experiments.acceleration_stats import SPEEDUP, collect, compare
+from gdperceptron.experiments.acceleration_stats import SPEEDUP, collect, compare, roles
 from gdperceptron.experiments.base import Record
 
 FIG_STEPS = "acceleration_iterations_vs_step"
 FIG_SPEEDUP = "acceleration_speedup"
+ORDER = {"hard": 0, "easy": 1, "bundled": 2}
 MARKERS = {"diverged": "x", "stalled": "v", "non_finite": "^", "max_iter": "o"}
 
 
@@ -35,13 +36,19 @@ def plot(records: list[Record], out_dir: Path) -> list[str]:
     from gdperceptron.experiments.acceleration import MODELS  # import order: lazily
     from gdperceptron.experiments.figures import new_figure, save_figure
 
-    data = collect(records)
+    role = roles(records)
+    data = dict(sorted(collect(records).items(), key=lambda kv: (ORDER.get(role[kv[0]], 9),
+                                                                   kv[0])))  # fmt: skip
     if not data:
         return []
     names = list(MODELS)
-    fig, ax = new_figure(ncols=len(data), width=4.6, height=3.8)
+    ncols = min(3, len(data))
+    nrows = -(-len(data) // ncols)
+    fig, ax = new_figure(ncols=ncols, nrows=nrows, width=4.6, height=3.8)
+    for axis in ax.flat[len(data) :]:
+        axis.set_visible(False)
     for j, (label, by_model) in enumerate(data.items()):
-        axis = ax[0, j]
+        axis = ax.flat[j]
         counts = [c for rows in by_model.values() for r in rows for _, c in seed_curve(r)[0]]
         top = max([1.0, *counts])
         for m, rows in by_model.items():
@@ -61,8 +68,12 @@ def plot(records: list[Record], out_dir: Path) -> list[str]:
                           mec="k", label=m)  # fmt: skip
         axis.set(xscale="log", yscale="log", xlabel="step γ",
                  ylabel="iterations to accuracy 1.0", title=label)  # fmt: skip
-    ax[0, 0].legend(fontsize=7, title="top: x diverged, v stalled, ^ non-finite, o budget",
-                    title_fontsize=6)  # fmt: skip
+    shown: dict[str, Any] = {}
+    for axis in ax.flat:
+        for handle, name in zip(*axis.get_legend_handles_labels(), strict=True):
+            shown.setdefault(name, handle)
+    ax[0, 0].legend(list(shown.values()), list(shown), fontsize=7, title_fontsize=6,
+                    title="top: x diverged, v stalled, ^ non-finite, o budget")  # fmt: skip
     fig.tight_layout()
     stems = [save_figure(fig, out_dir, FIG_STEPS)]
     comps = {label: compare(by_model) for label, by_model in data.items()}
@@ -86,6 +97,8 @@ def plot(records: list[Record], out_dir: Path) -> list[str]:
     axis.set_xticks(range(len(comps)), ticks, rotation=20, fontsize=8)
     axis.set_xlim(-0.6, len(comps) - 0.4)
     axis.set_ylabel("speed-up over linear (95% CI)")
+    axis.set_title("points at 0.01: a seed the model did not separate within its budget",
+                   fontsize=8)  # fmt: skip
     axis.legend(fontsize=7)
     fig.tight_layout()
     stems.append(save_figure(fig, out_dir, FIG_SPEEDUP))
