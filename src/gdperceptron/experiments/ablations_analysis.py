@@ -1,0 +1,380 @@
+"""The verdicts, tables and figures of the ``ablations`` experiment, from its saved records.
+
+The rules are those of :mod:`gdperceptron.experiments.ablations` (its docstring, fixed
+before the full run); docs/theory/experiments.md describes them in prose.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gdperceptron import paired_speedup
+from gdperceptron.experiments.base import Analysis, Record, SubClaim, Table, run_cell
+
+SUBLINEAR = 0.75  # slope threshold between the sqrt(d) (0.5) and d (1.0) rates
+FACTOR = 2.0  # "as fast as": within this factor
+CLAIM_VARIANTS = {
+    "3": ("relu + bias",),
+    "4": ("leaky relu",),
+    "5": ("two-layer relu", "standard relu w4", "standard relu w64", "mean-field relu w4",
+          "mean-field relu w16", "mean-field relu w64"),
+    "6": ("mlp depth 3", "mlp depth 4"),
+    "7": ("square",),
+}  # fmt: skip
+CLAIM_TEXT = {
+    "3": "With first-layer biases the two-layer relu network still separates the minimal "
+    "example in sub-linearly many iterations in d.",
+    "4": "With leaky relu the two-layer network still grows sub-linearly in d.",
+    "5": "The sub-linear growth does not depend on the output scaling: standard and "
+    "mean-field (1/width) two-layer relu networks of widths 4, 16, 64 all grow sub-linearly.",
+    "6": "Deeper relu networks (depth 3 and 4) still grow sub-linearly in d.",
+    "7": "With the square activation the two-layer network grows sub-linearly in d.",
+}
+LABEL = {"two-layer relu": "standard relu w16"}
+FACTORISATION = ("linear model", "tied (reference)", "two-layer linear", "two-layer relu")
+PANELS = {
+    "factorisation": FACTORISATION,
+    "biases, activations, depth": ("two-layer relu", "relu + bias", "leaky relu",
+                                   "mlp depth 3", "mlp depth 4", "square"),
+    "width scaling": CLAIM_VARIANTS["5"],
+}  # fmt: skip
+FIG, FIG_FMNIST = "ablations_iterations_vs_d", "ablations_fmnist_control"
+
+
+def _count(x: Any) -> float:
+    return math.inf if x is None else float(x)
+
+
+def median_count(values: list[Any]) -> float:
+    """Median over seeds; ``None`` (unsolved) counts as ``inf``."""
+    return float(np.median([_count(v) for v in values]))
+
+
+def log_slope(d: Any, its: Any) -> float:
+    """OLS slope of ``log max(its, 1)`` on ``log d`` over finite entries (NaN if < 2)."""
+    d, its = np.asarray(d, dtype=float), np.asarray(its, dtype=float)
+    ok = np.isfinite(its)
+    if ok.sum() < 2:
+        return math.nan
+    return float(np.polyfit(np.log(d[ok]), np.log(np.maximum(its[ok], 1.0)), 1)[0])
+
+
+def growth_status(curve: dict[int, float]) -> tuple[str, int | None, float]:
+    """``(status, D, slope)`` of the growth rule: ``"sub-linear"`` (finite at every ``d``,
+    slope < 0.75), ``"sub-linear up to D"`` (finite on the first ``k >= 3`` only, slope there
+    < 0.75), else ``"not sub-linear"``; ``D`` is the last ``d`` used, ``slope`` over it."""
+    ds = sorted(curve)
+    k = next((j for j, d in enumerate(ds) if not math.isfinite(curve[d])), len(ds))
+    slope = log_slope(ds[:k], [curve[d] for d in ds[:k]])
+    if k == len(ds) and slope < SUBLINEAR:
+        return "sub-linear", ds[-1], slope
+    if 3 <= k < len(ds) and slope < SUBLINEAR:
+        return "sub-linear up to D", ds[k - 1], slope
+    return "not sub-linear", ds[k - 1] if k else None, slope
+
+
+def combine(statuses: dict[str, tuple[str, int | None, float]]) -> tuple[str, str]:
+    """``(verdict, condition)`` of a claim over several variants (module rule)."""
+    full = [v for v, s in statuses.items() if s[0] == "sub-linear"]
+    part = [v for v, s in statuses.items() if s[0] == "sub-linear up to D"]
+    if len(full) == len(statuses):
+        return "reproduced", ""
+    if not full and not part:
+        return "not reproduced", ""
+    where = [LABEL.get(v, v) for v in full]
+    where += [f"{LABEL.get(v, v)} for d ≤ {statuses[v][1]}" for v in part]
+    return "partly", "holds for " + ", ".join(where)
+
+
+def minimal_curves(records: list[Record]) -> dict[str, dict[str, dict[int, Any]]]:
+    """``variant -> {"best", "paper", "limit", "c", "solved", "outcomes"} -> d -> value``:
+    median best-step count, median count at ``c = 1``, the linear limit, median best ``c``,
+    seeds solved / seeds, and the outcome classes of every search run."""
+    out: dict[str, dict[str, dict[int, Any]]] = {}
+    for params, result in records:
+        if params.get("part") != "minimal":
+            continue
+        d, runs = int(params["d"]), result["runs"]
+        cur = out.setdefault(params["variant"], {k: {} for k in
+                                                  ("best", "paper", "limit", "c", "solved",
+                                                   "outcomes")})  # fmt: skip
+        cur["best"][d] = median_count([r["iterations"] for r in runs])
+        cur["paper"][d] = median_count([r["paper_step"]["iterations"] for r in runs])
+        if all("limit" in r for r in runs):
+            cur["limit"][d] = median_count([r["limit"]["iterations"] for r in runs])
+        cs = [r["best_step"] / result["scale"] for r in runs if r["best_step"] is not None]
+        cur["c"][d] = float(np.median(cs)) if cs else math.nan
+        cur["solved"][d] = f"{sum(r['iterations'] is not None for r in runs)}/{len(runs)}"
+        cur["outcomes"][d] = Counter(
+            "solved" if e["iterations"] is not None else e["stop_reason"]
+            for r in runs
+            for e in r["entries"]
+        )
+    return {v: {k: dict(sorted(c.items())) for k, c in cur.items()} for v, cur in out.items()}
+
+
+def _fmt(x: float) -> str:
+    return "unsolved" if not math.isfinite(x) else f"{x:g}"
+
+
+def _cell(x: float) -> float | str:
+    return x if math.isfinite(x) else "unsolved (median)"
+
+
+def _curve_text(curve: dict[int, float]) -> str:
+    return ", ".join(f"{d}: {_fmt(x)}" for d, x in curve.items())
+
+
+def claim_factorisation(cur: dict[str, Any]) -> SubClaim:
+    """Sub-claim 1 (module rule)."""
+    claim = ("On the minimal example the acceleration needs only the factorised "
+             "parameterisation: the two-layer linear network grows sub-linearly in d, as fast "
+             "as the relu network, while the linear model grows linearly.")  # fmt: skip
+    criterion = (f"linear-model slope ≥ {SUBLINEAR} at its best step, at γ = 1/λ₂ and in the "
+                 f"γ→∞ limit; two-layer linear: solved at every d with slope < {SUBLINEAR}; "
+                 f"its median ≤ {FACTOR:g}× the relu network's at every d (each at its own "
+                 "best step)")  # fmt: skip
+    need = ("linear model", "two-layer linear", "two-layer relu")
+    if any(v not in cur for v in need):
+        return SubClaim("1", claim, criterion, "not run", "variants missing from the records")
+    lin = cur["linear model"]
+    lin_slopes = {k: log_slope(list(lin[k]), list(lin[k].values()))
+                  for k in ("best", "paper", "limit")}  # fmt: skip
+    a = all(s >= SUBLINEAR for s in lin_slopes.values())
+    status, D, s_id = growth_status(cur["two-layer linear"]["best"])
+    ident, relu = cur["two-layer linear"]["best"], cur["two-layer relu"]["best"]
+    slower = [d for d in ident if math.isfinite(relu.get(d, math.inf))
+              and ident[d] > FACTOR * relu[d]]  # fmt: skip
+    if a and status == "sub-linear" and not slower:
+        verdict, cond = "reproduced", ""
+    elif a and status == "sub-linear up to D":
+        verdict, cond = "partly", f"for d ≤ {D}"
+    elif a and status == "sub-linear":
+        verdict = "partly"
+        cond = (f"in the growth rate only: the linear network is more than {FACTOR:g}× slower "
+                f"than relu at d = {', '.join(map(str, slower))}")  # fmt: skip
+    else:
+        verdict, cond = "not reproduced", ""
+    s_relu = growth_status(relu)[2]
+    evidence = (
+        f"linear model slopes {lin_slopes['best']:.2f} (best step) / {lin_slopes['paper']:.2f} "
+        f"(γ = 1/λ₂) / {lin_slopes['limit']:.2f} (limit), medians [{_curve_text(lin['best'])}]; "
+        f"two-layer linear slope {s_id:.2f} [{_curve_text(ident)}]; two-layer relu slope "
+        f"{s_relu:.2f} [{_curve_text(relu)}]"
+    )
+    if "tied (reference)" in cur:
+        tied = cur["tied (reference)"]["best"]
+        evidence += f"; tied (reference) slope {growth_status(tied)[2]:.2f} [{_curve_text(tied)}]"
+    return SubClaim("1", claim, criterion, verdict, evidence, cond)
+
+
+def claim_growth(number: str, cur: dict[str, Any]) -> SubClaim:
+    """Sub-claims 3 to 7: the growth rule on the claim's variants."""
+    variants = CLAIM_VARIANTS[number]
+    criterion = (f"each of {', '.join(LABEL.get(v, v) for v in variants)}: median at its best "
+                 f"step finite at every d and log-log slope < {SUBLINEAR} (partly: only on the "
+                 "first ≥ 3 dimensions, or only some variants)")  # fmt: skip
+    have = {v: growth_status(cur[v]["best"]) for v in variants if v in cur}
+    if not have:
+        return SubClaim(number, CLAIM_TEXT[number], criterion, "not run",
+                        "not in this version's variants")  # fmt: skip
+    verdict, cond = combine(have)
+    parts = [f"{LABEL.get(v, v)} slope {s[2]:.2f} ({s[0].replace(' D', f' {s[1]}')}) "
+             f"[{_curve_text(cur[v]['best'])}]" for v, s in have.items()]  # fmt: skip
+    if number == "3" and "two-layer relu" in cur:
+        s = growth_status(cur["two-layer relu"]["best"])
+        parts.append(
+            f"without bias: slope {s[2]:.2f} [{_curve_text(cur['two-layer relu']['best'])}]"
+        )
+    if number == "7":
+        for v in have:
+            d = max(cur[v]["outcomes"])
+            oc = cur[v]["outcomes"][d]
+            parts.append(f"outcome classes of its {sum(oc.values())} search runs at d = {d}: "
+                         + ", ".join(f"{k} {n}" for k, n in sorted(oc.items())))  # fmt: skip
+    return SubClaim(number, CLAIM_TEXT[number], criterion, verdict, "; ".join(parts), cond)
+
+
+def fmnist_runs(records: list[Record]) -> dict[str, dict[int, dict[str, Any]]]:
+    """``model -> seed -> result`` of the Fashion-MNIST tasks."""
+    out: dict[str, dict[int, dict[str, Any]]] = {}
+    for params, result in records:
+        if params.get("part") == "fmnist":
+            out.setdefault(params["model"], {})[int(params["seed"])] = result
+    return out
+
+
+def _iv(iv: Any) -> str:
+    return f"{iv.value:.2g} [{iv.low:.2g}, {iv.high:.2g}]"
+
+
+def claim_fmnist(records: list[Record]) -> tuple[SubClaim, list[dict[str, Any]], dict[str, Any]]:
+    """Sub-claim 2 (module rule), its table rows and numbers."""
+    claim = ("On Fashion-MNIST 2 vs 4 the factorised parameterisation alone also "
+             "accelerates: the two-layer linear network separates in fewer iterations than "
+             "the linear model, as the relu network does.")  # fmt: skip
+    criterion = ("paired speed-up S_id of the two-layer linear network over the linear model "
+                 "(geometric mean, 95% bootstrap interval, 5 seeds, each at its own best step): "
+                 "interval above 1 and S_id ≥ S_relu/2; partly: interval above 1 but S_id < "
+                 "S_relu/2; not reproduced: interval reaches 1")  # fmt: skip
+    skipped = [r["reason"] for p, r in records if p.get("part") == "skipped"]
+    runs = fmnist_runs(records)
+    need = ("linear model", "two-layer linear", "two-layer relu")
+    if any(m not in runs for m in need):
+        why = skipped[0] if skipped else "no Fashion-MNIST records (the quick version has none)"
+        return SubClaim("2", claim, criterion, "not run", why), [], {}
+    seeds = sorted(set.intersection(*(set(runs[m]) for m in need)))
+
+    def counts(m: str) -> list[Any]:
+        return [None if runs[m][s]["iterations"] is None else max(1, runs[m][s]["iterations"])
+                for s in seeds]  # fmt: skip
+
+    base = counts("linear model")
+    sp = {m: paired_speedup(base, counts(m)) for m in need[1:]}
+    s_id, s_relu = sp["two-layer linear"], sp["two-layer relu"]
+    if s_id.low > 1 and s_id.value >= s_relu.value / FACTOR:
+        verdict, cond = "reproduced", ""
+    elif s_id.low > 1:
+        verdict, cond = (
+            "partly",
+            "the linear network accelerates, by less than half as much as relu",
+        )
+    else:
+        verdict, cond = "not reproduced", ""
+    rows, numbers = [], {}
+    for m in need:
+        its = [runs[m][s]["iterations"] for s in seeds]
+        steps = [runs[m][s]["best_step"] for s in seeds if runs[m][s]["best_step"] is not None]
+        rows.append({
+            "model": m,
+            "best step γ (median of seeds)": float(np.median(steps)) if steps else "unsolved",
+            f"iterations at best step (median of {len(seeds)} seeds)": _cell(median_count(its)),
+            "per seed": ", ".join(str(run_cell(i, "max_iter")) for i in its),
+            "speed-up over linear (95% CI)": "1" if m == need[0] else _iv(sp[m]),
+        })  # fmt: skip
+        numbers[f"fmnist_median_{m.replace(' ', '_')}"] = median_count(its)
+    for m, iv in sp.items():
+        key = m.replace(" ", "_")
+        numbers.update({f"fmnist_speedup_{key}": iv.value, f"fmnist_speedup_{key}_low": iv.low,
+                        f"fmnist_speedup_{key}_high": iv.high})  # fmt: skip
+    evidence = (f"S_id = {_iv(s_id)}, S_relu = {_iv(s_relu)}; median best counts: "
+                + ", ".join(f"{r['model']} {r[list(r)[2]]}" for r in rows))  # fmt: skip
+    return SubClaim("2", claim, criterion, verdict, evidence, cond), rows, numbers
+
+
+def _minimal_tables(cur: dict[str, Any]) -> list[Table]:
+    rows, crow, prow, orow = [], [], [], []
+    for v, c in cur.items():
+        status, D, slope = growth_status(c["best"])
+        rows.append({"variant": v, **{f"d={d}": _cell(x) for d, x in c["best"].items()},
+                     "slope": round(slope, 3) if math.isfinite(slope) else "n/a",
+                     "growth": status.replace(" D", f" {D}")})  # fmt: skip
+        crow.append({"variant": v, **{f"d={d}": round(x, 3) if math.isfinite(x) else "unsolved"
+                                      for d, x in c["c"].items()}})  # fmt: skip
+        paper_slope = log_slope(list(c["paper"]), list(c["paper"].values()))
+        prow.append({"variant": v, **{f"d={d}": _cell(x) for d, x in c["paper"].items()},
+                     "slope": round(paper_slope, 3) if math.isfinite(paper_slope) else "n/a",
+                     "seeds solved (largest d)": list(c["solved"].values())[-1]})  # fmt: skip
+        d = max(c["outcomes"])
+        oc = c["outcomes"][d]
+        orow.append({"variant": v, "d": d, **{k.replace("_", " "): oc.get(k, 0) for k in
+                     ("solved", "stalled", "diverged", "non_finite", "max_iter")}})  # fmt: skip
+    out = [
+        Table("Minimal example: median iterations at each variant's best step (over seeds)",
+              rows, "best step per (variant, d, seed) on γ = c/λ₂(d), c = 10^(-1..2) by "
+              "quarter decades, bisection near the cliff; unsolved = not within the budget",
+              1),  # fmt: skip
+        Table("Minimal example: best step c = γ·λ₂(d) (median over seeds)", crow,
+              "an entry at 0.1 or 100 is at the edge of the grid", 1),  # fmt: skip
+        Table("Minimal example: median iterations at the paper's step γ = 1/λ₂(d)", prow, "", 1),
+        Table("Minimal example: outcome classes of all search runs at the largest d", orow,
+              "max iter: not within the run's cap (the best count so far, or the budget)", 1),
+    ]  # fmt: skip
+    if "linear model" in cur:
+        lin = cur["linear model"]
+        lrows = [{"d": d, "best step": _cell(lin["best"][d]), "best c": round(lin["c"][d], 3),
+                  "γ = 1/λ₂": _cell(lin["paper"][d]), "γ → ∞ (perceptron)": _cell(lin["limit"][d]),
+                  "best / d": round(lin["best"][d] / d, 3)} for d in lin["best"]]  # fmt: skip
+        out.append(Table("Linear model from v₀ = 0: iterations at three step schedules", lrows))
+    return out
+
+
+def analyze(records: list[Record]) -> Analysis:
+    """Sub-claims 1 to 7 of the module rules, with their tables and numbers."""
+    cur = minimal_curves(records)
+    c2, frows, numbers = claim_fmnist(records)
+    claims = [claim_factorisation(cur), c2, *(claim_growth(n, cur) for n in CLAIM_VARIANTS)]
+    numbers["sublinear_threshold"] = SUBLINEAR
+    for v, c in cur.items():
+        key = v.replace(" ", "_")
+        status, _, slope = growth_status(c["best"])
+        numbers[f"slope_{key}"] = slope
+        numbers[f"slope_paper_step_{key}"] = log_slope(list(c["paper"]), list(c["paper"].values()))
+        numbers[f"sublinear_{key}"] = status == "sub-linear"
+        numbers[f"median_at_largest_d_{key}"] = list(c["best"].values())[-1]
+    numbers.update({f"verdict_{c.number}": c.verdict for c in claims})
+    tables = _minimal_tables(cur)
+    if frows:
+        tables.append(Table("Fashion-MNIST 2 vs 4 (n = 1000, standardized): each model at its "
+                            "own best step", frows, "γ = 10^(-1..1.5) by quarter decades, "
+                            "bisection near the cliff; per-seed ratios paired", 1))  # fmt: skip
+    return Analysis(claims=tuple(claims), tables=tuple(tables), numbers=numbers,
+                    decisive_figure=FIG)  # fmt: skip
+
+
+def plot(records: list[Record], out_dir: Path) -> list[str]:
+    """Median best-step iterations vs d per variant (log-log; a cross at the top where the
+    median is unsolved), one panel per group of variants, with sqrt(d) and d guides; and,
+    with Fashion-MNIST records, the per-seed best counts and the paired speed-ups."""
+    from gdperceptron.experiments.figures import new_figure, save_figure
+
+    cur = minimal_curves(records)
+    stems: list[str] = []
+    if cur:
+        fig, ax = new_figure(ncols=len(PANELS), width=4.8, height=4.0)
+        for j, (title, names) in enumerate(PANELS.items()):
+            axis = ax[0, j]
+            names = [v for v in names if v in cur]
+            fin = [x for v in names for x in cur[v]["best"].values() if math.isfinite(x)]
+            top = 2.0 * max(fin, default=1.0)
+            dd = np.array(sorted({d for v in names for d in cur[v]["best"]}), dtype=float)
+            for k, v in enumerate(names):
+                d = np.array(list(cur[v]["best"]), dtype=float)
+                its = np.array(list(cur[v]["best"].values()), dtype=float)
+                ok = np.isfinite(its)
+                style = "s--" if v in ("linear model", "tied (reference)") else "o-"
+                axis.loglog(d[ok], np.maximum(its[ok], 1.0), style, color=f"C{k}", ms=4,
+                            lw=1.2, label=LABEL.get(v, v) if j == 2 else v)  # fmt: skip
+                if not ok.all():
+                    axis.plot(d[~ok], np.full((~ok).sum(), top), "x", color=f"C{k}", ms=7)
+            if dd.size:
+                axis.loglog(dd, 2 * np.sqrt(dd), "k:", lw=1, label="2√d")
+                axis.loglog(dd, dd, "k-.", lw=1, label="d")
+            axis.set(xlabel="dimension d", ylabel="median iterations at the best step",
+                     title=f"minimal example: {title} (x: unsolved)")  # fmt: skip
+            axis.legend(fontsize=6)
+        fig.tight_layout()
+        stems.append(save_figure(fig, out_dir, FIG))
+    runs = fmnist_runs(records)
+    if runs:
+        fig, ax = new_figure(ncols=1, width=5.0, height=3.8)
+        axis = ax[0, 0]
+        for k, by_seed in enumerate(runs.values()):
+            its = np.array([_count(r["iterations"]) for r in by_seed.values()])
+            ok = np.isfinite(its)
+            axis.scatter(np.full(ok.sum(), k), its[ok], color=f"C{k}", s=18, zorder=3)
+            med = median_count([r["iterations"] for r in by_seed.values()])
+            if math.isfinite(med):
+                axis.bar(k, med, color=f"C{k}", alpha=0.35, width=0.6)
+        axis.set_yscale("log")
+        axis.set_xticks(range(len(runs)), list(runs), fontsize=8)
+        axis.set(ylabel="iterations at the best step (dots: seeds; bar: median)",
+                 title="Fashion-MNIST 2 vs 4, n = 1000, standardized")  # fmt: skip
+        fig.tight_layout()
+        stems.append(save_figure(fig, out_dir, FIG_FMNIST))
+    return stems
