@@ -64,6 +64,30 @@ Verdict rules of ablations (fixed before the full run):
 6. Depth: the growth rule on [mlp depth 3, mlp depth 4].
 7. Square activation: the growth rule on [square]; the evidence states its outcome
    classes at the largest ``d``.
+
+Added after the quick run, before the full one (rule 1 above is unchanged): the quick run
+showed the linear model separating the minimal example in 2 iterations at every ``d`` at
+its own best step. Exactly: from ``v_0 = 0``, ``v_1 = -(gamma/4) e_1`` (margins ``-gamma/4,
+gamma/2``) and ``v_2 = v_1 + (gamma/2)(sigma(gamma/4) a_1 + sigma(-gamma/2) a_2)`` with
+``a_1 = 1_d``, ``a_2 = -(1_d + e_1)``, so
+
+    m_1(v_2) = -gamma/4 + (gamma/2)(d sigma(gamma/4) - (d + 1) sigma(-gamma/2)),
+    m_2(v_2) =  gamma/2 - (gamma/2)((d + 1) sigma(gamma/4) - (d + 3) sigma(-gamma/2)),
+
+both positive for ``gamma`` in about ``(16/(3d), 32/(3d))`` (``sigma(gamma/4) - sigma(-gamma/2)
+~ 3 gamma/16``): a constant step of order ``1/d``, well below the paper's ``1/sqrt(2d)``.
+Rule 1 then fails through (a) whatever the networks do, so two sub-claims separate the
+two questions:
+
+1a. The linear model needs Omega(d) iterations at any constant step: reproduced when its
+    slope is at least 0.75 at its best step, at ``c = 1`` and in the limit; partly when at
+    some of the three (condition: which); not reproduced when at none.
+1b. At the paper's schedule ``gamma = 1/lambda_2(d)`` (the referee's comparison), the
+    two-layer linear network grows sub-linearly while the linear model grows linearly, as
+    fast as relu: rule 1 with every count taken at ``c = 1`` instead of the best step
+    (linear model: slope at ``c = 1`` at least 0.75; two-layer linear: the growth rule at
+    ``c = 1``; its median at most 2 times the relu network's at ``c = 1`` where that is
+    finite); partly and not reproduced as in rule 1.
 """
 
 from __future__ import annotations

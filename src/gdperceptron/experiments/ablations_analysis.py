@@ -130,6 +130,68 @@ def _curve_text(curve: dict[int, float]) -> str:
     return ", ".join(f"{d}: {_fmt(x)}" for d, x in curve.items())
 
 
+def _factorisation_verdict(
+    lin_ok: bool, ident: dict[int, float], relu: dict[int, float]
+) -> tuple[str, str]:
+    """Verdict and condition of rule 1 (and 1b) from (a) and the two curves."""
+    status, D, _ = growth_status(ident)
+    slower = [d for d in ident if math.isfinite(relu.get(d, math.inf))
+              and ident[d] > FACTOR * relu[d]]  # fmt: skip
+    if lin_ok and status == "sub-linear" and not slower:
+        return "reproduced", ""
+    if lin_ok and status == "sub-linear up to D":
+        return "partly", f"for d ≤ {D}"
+    if lin_ok and status == "sub-linear":
+        where = ", ".join(map(str, slower))
+        return "partly", (f"in the growth rate only: the linear network is more than "
+                          f"{FACTOR:g}× slower than relu at d = {where}")  # fmt: skip
+    return "not reproduced", ""
+
+
+SCHEDULES = {"best": "its best step", "paper": "γ = 1/λ₂", "limit": "the γ→∞ limit"}
+
+
+def claim_linear(cur: dict[str, Any]) -> SubClaim:
+    """Sub-claim 1a (module rule, added after the quick run)."""
+    claim = "The linear model from v₀ = 0 needs Ω(d) iterations at any constant step."
+    criterion = (f"log-log slope ≥ {SUBLINEAR} at its best step, at γ = 1/λ₂ and in the "
+                 "γ→∞ limit (partly: at some of them)")  # fmt: skip
+    if "linear model" not in cur:
+        return SubClaim("1a", claim, criterion, "not run", "the linear model is not in the records")
+    lin = cur["linear model"]
+    slopes = {k: log_slope(list(lin[k]), list(lin[k].values())) for k in SCHEDULES}
+    ok = [k for k, s in slopes.items() if s >= SUBLINEAR]
+    verdict = ("reproduced" if len(ok) == len(slopes)
+               else "partly" if ok else "not reproduced")  # fmt: skip
+    cond = "at " + " and ".join(SCHEDULES[k] for k in ok) if verdict == "partly" else ""
+    evidence = "; ".join(f"{SCHEDULES[k]}: slope {slopes[k]:.2f} [{_curve_text(lin[k])}]"
+                         for k in SCHEDULES)  # fmt: skip
+    cs = lin["c"]
+    evidence += f"; best c = γλ₂ per d [{', '.join(f'{d}: {c:.3g}' for d, c in cs.items())}]"
+    return SubClaim("1a", claim, criterion, verdict, evidence, cond)
+
+
+def claim_paper_schedule(cur: dict[str, Any]) -> SubClaim:
+    """Sub-claim 1b (module rule, added after the quick run)."""
+    claim = ("At the paper's step γ = 1/λ₂(d) the two-layer linear network grows "
+             "sub-linearly in d, as fast as the relu network, while the linear model grows "
+             "linearly.")  # fmt: skip
+    criterion = (f"at γ = 1/λ₂: linear-model slope ≥ {SUBLINEAR}; two-layer linear median "
+                 f"finite at every d with slope < {SUBLINEAR}; its median ≤ {FACTOR:g}× the "
+                 "relu network's at every d where that is finite")  # fmt: skip
+    need = ("linear model", "two-layer linear", "two-layer relu")
+    if any(v not in cur for v in need):
+        return SubClaim("1b", claim, criterion, "not run", "variants missing from the records")
+    lin = cur["linear model"]["paper"]
+    s_lin = log_slope(list(lin), list(lin.values()))
+    ident, relu = cur["two-layer linear"]["paper"], cur["two-layer relu"]["paper"]
+    verdict, cond = _factorisation_verdict(s_lin >= SUBLINEAR, ident, relu)
+    evidence = (f"linear model slope {s_lin:.2f} [{_curve_text(lin)}]; two-layer linear slope "
+                f"{growth_status(ident)[2]:.2f} [{_curve_text(ident)}]; two-layer relu slope "
+                f"{growth_status(relu)[2]:.2f} [{_curve_text(relu)}]")  # fmt: skip
+    return SubClaim("1b", claim, criterion, verdict, evidence, cond)
+
+
 def claim_factorisation(cur: dict[str, Any]) -> SubClaim:
     """Sub-claim 1 (module rule)."""
     claim = ("On the minimal example the acceleration needs only the factorised "
@@ -146,20 +208,9 @@ def claim_factorisation(cur: dict[str, Any]) -> SubClaim:
     lin_slopes = {k: log_slope(list(lin[k]), list(lin[k].values()))
                   for k in ("best", "paper", "limit")}  # fmt: skip
     a = all(s >= SUBLINEAR for s in lin_slopes.values())
-    status, D, s_id = growth_status(cur["two-layer linear"]["best"])
     ident, relu = cur["two-layer linear"]["best"], cur["two-layer relu"]["best"]
-    slower = [d for d in ident if math.isfinite(relu.get(d, math.inf))
-              and ident[d] > FACTOR * relu[d]]  # fmt: skip
-    if a and status == "sub-linear" and not slower:
-        verdict, cond = "reproduced", ""
-    elif a and status == "sub-linear up to D":
-        verdict, cond = "partly", f"for d ≤ {D}"
-    elif a and status == "sub-linear":
-        verdict = "partly"
-        cond = (f"in the growth rate only: the linear network is more than {FACTOR:g}× slower "
-                f"than relu at d = {', '.join(map(str, slower))}")  # fmt: skip
-    else:
-        verdict, cond = "not reproduced", ""
+    s_id = growth_status(ident)[2]
+    verdict, cond = _factorisation_verdict(a, ident, relu)
     s_relu = growth_status(relu)[2]
     evidence = (
         f"linear model slopes {lin_slopes['best']:.2f} (best step) / {lin_slopes['paper']:.2f} "
@@ -308,7 +359,8 @@ def analyze(records: list[Record]) -> Analysis:
     """Sub-claims 1 to 7 of the module rules, with their tables and numbers."""
     cur = minimal_curves(records)
     c2, frows, numbers = claim_fmnist(records)
-    claims = [claim_factorisation(cur), c2, *(claim_growth(n, cur) for n in CLAIM_VARIANTS)]
+    claims = [claim_factorisation(cur), claim_linear(cur), claim_paper_schedule(cur), c2,
+              *(claim_growth(n, cur) for n in CLAIM_VARIANTS)]  # fmt: skip
     numbers["sublinear_threshold"] = SUBLINEAR
     for v, c in cur.items():
         key = v.replace(" ", "_")
