@@ -8,7 +8,6 @@ recomputations, closed forms, or a direct :func:`gdperceptron.run` with the same
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -18,18 +17,15 @@ from scipy.special import expit
 from gdperceptron import (
     breast_cancer,
     digits,
-    gaussian,
     linear,
     load_named,
     make_dataset,
     make_model,
-    minimal_example,
     perceptron_step,
     run,
     two_layer,
 )
 from gdperceptron.experiments import Analysis, get_experiment
-from gdperceptron.experiments import ablations as abl
 from gdperceptron.experiments import acceleration as acc
 from gdperceptron.experiments import chaos as ch
 from gdperceptron.experiments import oscillations as osc
@@ -193,40 +189,6 @@ def test_acceleration_data_dir_tasks(tmp_path):
     assert result["runs"][0]["iterations"] == traj.solved_iteration
     note = acc.run_task(next(t for t in tasks if t["part"] == "skipped"))
     assert note["skipped"] is True and note["reason"]
-
-
-# ----------------------------------------------------------------------------- ablations
-
-
-def test_ablations_counts_equal_direct_run_and_numpy_perceptron():
-    d = 32
-    for variant in ("linear perceptron", "two-layer tanh"):
-        p = {"data": "minimal", "variant": variant, "d": d, "seeds": [0, 1],
-             "step": abl.step_size(d), "max_iter": 2000}  # fmt: skip
-        got = abl.run_task(p)["runs"]
-        name, options, alg = abl.VARIANTS[variant]
-        model = make_model(name, d, width=abl.WIDTH, **options)
-        for r in got:
-            theta0 = np.zeros(d) if name == "linear" else model.initial_params(r["seed"])
-            traj = run(model, minimal_example(d), alg, p["step"], theta0=theta0, max_iter=2000)
-            assert r["iterations"] == traj.solved_iteration is not None
-    # the batch perceptron in NumPy on Gaussian data (no exact ties after the first step)
-    p = {**p, "data": "gaussian", "variant": "linear perceptron", "seeds": [0, 1]}
-    for r in abl.run_task(p)["runs"]:
-        A = gaussian(abl.N_GAUSSIAN, d, abl.MARGIN, seed=r["seed"]).A
-        v, t = np.zeros(d), 0
-        while np.any(A @ v <= 0):
-            v, t = v + p["step"] * _hard(A @ v) @ A / A.shape[0], t + 1
-        assert r["iterations"] == t
-    assert abl.step_size(d) == pytest.approx(1 / math.sqrt(9 + 2 * (d - 2)))
-
-
-def test_ablations_slope_and_median():
-    d = [16, 64, 256, 1024]
-    assert abl.log_slope(d, [3 * x**0.5 for x in d]) == pytest.approx(0.5)
-    assert abl.log_slope(d, [x for x in d[:3]] + [math.inf]) == pytest.approx(1.0)
-    runs = [{"iterations": 4}, {"iterations": None}, {"iterations": 10}]
-    assert abl.median_iterations(runs) == 10.0
 
 
 # --------------------------------------------------------------------------------- chaos
