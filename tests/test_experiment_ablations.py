@@ -63,6 +63,22 @@ def test_search_best_bisects_below_the_cliff():
     assert out["iterations"] == math.ceil(100 / out["best_step"]) < math.ceil(100 / 10**0.5)
 
 
+def test_search_walk_equals_exact_search_on_unimodal_counts_with_fewer_runs():
+    steps = list(np.logspace(-1, 1.5, 11))
+
+    def solve(step, cap):  # falls like 300/step up to a cliff at 4, flat (ties) above 2
+        if step > 4.0:
+            return None, "non_finite"
+        c = math.ceil(300 / min(step, 2.0))
+        return (c, "solved") if c <= cap else (None, "max_iter")
+
+    for anchor in (0, 2, 5):
+        exact = abl.search_best(solve, steps, anchor, refine=3, max_iter=8000)
+        walk = abl.search_best(solve, steps, anchor, refine=3, max_iter=8000, walk=True)
+        assert walk["iterations"] == exact["iterations"] == 150
+        assert len(walk["entries"]) < len(exact["entries"])
+
+
 # ------------------------------------------------------------------------ custom models
 
 

@@ -414,7 +414,22 @@ def plot(records: list[Record], out_dir: Path) -> list[str]:
         stems.append(save_figure(fig, out_dir, FIG))
     runs = fmnist_runs(records)
     if runs:
-        fig, ax = new_figure(ncols=1, width=5.0, height=3.8)
+        fig, ax = new_figure(ncols=2, width=5.0, height=3.8)
+        axis = ax[0, 1]
+        _, _, numbers = claim_fmnist(records)
+        for k, m in enumerate(("two-layer linear", "two-layer relu")):
+            key = f"fmnist_speedup_{m.replace(' ', '_')}"
+            if key in numbers and all(map(math.isfinite, (numbers[key], numbers[key + "_low"],
+                                                          numbers[key + "_high"]))):  # fmt: skip
+                v, lo, hi = numbers[key], numbers[key + "_low"], numbers[key + "_high"]
+                axis.errorbar(k, v, yerr=[[v - lo], [hi - v]], fmt="o", capsize=5,
+                              color=f"C{k + 1}")  # fmt: skip
+        axis.axhline(1.0, color="k", ls=":", lw=1)
+        axis.set_yscale("log")
+        axis.set_xticks([0, 1], ["two-layer linear", "two-layer relu"], fontsize=8)
+        axis.set_xlim(-0.5, 1.5)
+        axis.set(ylabel="speed-up over the linear model (95% CI)",
+                 title="paired per-seed ratios, each at its best step")  # fmt: skip
         axis = ax[0, 0]
         for k, by_seed in enumerate(runs.values()):
             its = np.array([_count(r["iterations"]) for r in by_seed.values()])
