@@ -74,9 +74,23 @@ def test_search_walk_equals_exact_search_on_unimodal_counts_with_fewer_runs():
 
     for anchor in (0, 2, 5):
         exact = abl.search_best(solve, steps, anchor, refine=3, max_iter=8000)
-        walk = abl.search_best(solve, steps, anchor, refine=3, max_iter=8000, walk=True)
+        walk = abl.search_best(solve, steps, anchor, refine=3, max_iter=8000, walk=2)
         assert walk["iterations"] == exact["iterations"] == 150
         assert len(walk["entries"]) < len(exact["entries"])
+
+
+def test_search_grows_the_grid_past_an_edge():
+    steps = list(np.logspace(0, 1, 5))
+
+    def solve(step, cap):  # best at step 0.1, a decade below the grid
+        c = 10 + math.ceil(100 * abs(math.log10(step / 0.1)))
+        return (c, "solved") if c <= cap else (None, "max_iter")
+
+    short = abl.search_best(solve, steps, 0, refine=0, max_iter=10**4, extend=2)
+    assert short["at_edge"] and short["best_step"] == pytest.approx(10**-0.5)
+    out = abl.search_best(solve, steps, 0, refine=0, max_iter=10**4, extend=8)
+    assert not out["at_edge"] and out["best_step"] == pytest.approx(0.1)
+    assert out["iterations"] == 10 and len(out["entries"]) == 5 + 5
 
 
 # ------------------------------------------------------------------------ custom models
@@ -281,7 +295,8 @@ def test_fmnist_rule_pass_partly_fail_not_run():
 def test_minimal_task_counts_equal_a_direct_plain_run():
     d = 48
     p = {"part": "minimal", "variant": "two-layer relu", "d": d, "seeds": [0, 1],
-         "c_grid": [-0.5, 1.0, 7], "refine": 2, "max_iter": abl.network_budget(d)}  # fmt: skip
+         "c_grid": [-0.5, 1.0, 7], "refine": 2, "extend": 2,
+         "max_iter": abl.network_budget(d)}  # fmt: skip
     res = abl.run_task(p)
     model = two_layer(d, 16, "relu")
     for r in res["runs"]:

@@ -20,7 +20,12 @@ Step schedule (growth in d): each (variant, d, seed) at its own best step on the
 mu)^2 + 2(d - 2))``, so ``c = 1`` is the paper's step for the tied model), then ``REFINE``
 bisections in ``log gamma`` between the best grid step and the next one up when that one
 fails (the cliff). The grid is relative to ``1/lambda_2`` because the paper's step scales
-like ``1/sqrt(d)``; the best step is reported so that an edge of the grid shows. The search
+like ``1/sqrt(d)``; while the best step sits on an edge of the grid, the grid grows past it
+by quarter decades, up to ``EXTEND = 8`` of them (added after the first full run, whose
+grid edge ``c = 0.1`` cut off the linear model's best step at ``d = 65536`` and the tied
+model's above ``c = 100``); the best step is reported, with a flag where it still sits on
+an edge. A run that overflows float64 is followed by the scaled engine (homogeneous
+models), which classifies it exactly. The search
 (:func:`search_best`) starts at ``c = 1`` with the full budget, then goes down and then up the
 grid; every later run is capped at the best count so far: a run that cannot separate within
 it cannot beat it, so the minimum over the grid is exact whatever the order. Budget: ``2 d +
@@ -35,15 +40,16 @@ predecessor Theorem 3.2).
 1000`` rows drawn by the seed, standardized per feature, seeds 0..4; the linear model from 0
 and two-layer identity and relu networks (width 16, ``initial_params(seed)``), plain engine,
 each (model, seed) at its own best step on ``gamma = 10^(-1 .. 1.5)`` by quarter decades
-(search started at ``10^-0.5``, walking each direction until the first step that does not
+(search started at ``10^-0.5``, walking each direction until two consecutive steps do not
 beat the best so far: the exact search of the minimal example took up to a minute per
-seed for the two-layer linear network, whose best count is in the thousands at 0.5 ms a
-step; the walk is exact when the count is unimodal in the step, checked against the
-exact search of the first full run, see docs/theory/experiments.md) with ``REFINE``
-bisections, budget ``FMNIST_MAX_ITER`` (more
-than 3 times the linear model's best count of the probe, 2067). Speed-ups: geometric mean of
-the paired per-seed ratios ``linear / model`` with a 95% percentile-bootstrap interval
-(``paired_speedup``; unsolved = inf).
+seed for the two-layer linear network, whose best count is in the thousands at several ms
+a step on this machine; the walk is exact when the count is unimodal in the step, and the
+linear model's plateau above ``gamma = 1`` is why it waits for two misses) with
+``FMNIST_REFINE = 2`` bisections, budget ``FMNIST_MAX_ITER = 6500`` (more than 3 times the
+largest best count of the linear model in the first full run, 2061). A run that overflows
+here stays "non-finite" (the scaled engine would cost a whole budget per run).
+Speed-ups: geometric mean of the paired per-seed ratios ``linear / model`` with a 95%
+percentile-bootstrap interval (``paired_speedup``; unsolved = inf).
 
 Growth rule (per variant, minimal example): ``M(d)`` = median over seeds of the best-step
 count (unsolved = inf; 0 counts as 1); slope = OLS of ``log M`` on ``log d``. The variant is
@@ -116,6 +122,7 @@ from gdperceptron import (
     reduce_problem,
     run,
     run_reduced_problem,
+    run_scaled,
 )
 from gdperceptron.experiments import ablation_models as am
 from gdperceptron.experiments.ablations_analysis import analyze, plot
@@ -157,7 +164,9 @@ FMNIST_MODELS = {
 }
 FMNIST_GRID = (-1.0, 1.5, 11)
 FMNIST_ANCHOR = -0.5
-FMNIST_MAX_ITER = 8000
+FMNIST_MAX_ITER = 6500  # above 3 times the largest linear best count of the first run, 2061
+FMNIST_REFINE, FMNIST_WALK = 2, 2
+EXTEND = 8  # quarter decades past a grid edge while the best sits on it
 
 
 def log_grid(spec: tuple[float, float, int]) -> list[float]:
@@ -171,18 +180,23 @@ def search_best(
     anchor: int,
     refine: int,
     max_iter: int,
-    walk: bool = False,
+    walk: int = 0,
+    extend: int = 0,
 ) -> dict[str, Any]:
-    """The best step of ``steps`` (ascending) for ``solve(step, cap) -> (iterations or
-    None, stop reason)``: ``steps[anchor]`` with ``max_iter``, then down to ``steps[0]``,
-    then up; each later run capped at the best count so far (module doc). With ``walk``,
-    each direction stops at its first step that does not beat the best so far (a local
-    search: exact when the count is unimodal in the step). Then ``refine``
-    bisections in ``log step`` between the best grid step and the next one when that one did
-    not separate. Returns ``{"entries": [{"step", "iterations", "stop_reason", "cap"}],
-    "best_step", "iterations"}`` (``None`` when nothing separates)."""
+    """The best step of ``steps`` (ascending, log-spaced) for ``solve(step, cap) ->
+    (iterations or None, stop reason)``: ``steps[anchor]`` with ``max_iter``, then down to
+    ``steps[0]``, then up; each later run capped at the best count so far (module doc).
+    With ``walk = k > 0`` each direction stops after ``k`` consecutive steps that do not
+    beat the best so far (a local search: exact when the count is unimodal in the step).
+    While the best sits on an edge of the grid, the grid grows past it by one step of the
+    same ratio, at most ``extend`` times. Then ``refine`` bisections in ``log step`` between
+    the best grid step and the next one up when that one did not separate. Returns
+    ``{"entries": [{"step", "iterations", "stop_reason", "cap"}], "best_step",
+    "iterations", "at_edge"}`` (``None`` when nothing separates)."""
     entries: list[dict[str, Any]] = []
     best: list[Any] = [None, None]  # iterations, step
+    grid = [float(s) for s in steps]
+    ok: dict[float, bool] = {}
 
     def one(step: float) -> bool:
         cap = int(max_iter if best[0] is None else best[0])
@@ -191,29 +205,41 @@ def search_best(
                         "cap": cap})  # fmt: skip
         if it is not None and (best[0] is None or it < best[0]):
             best[0], best[1] = int(it), float(step)
+        ok[float(step)] = it is not None
         return it is not None
 
-    ok: dict[int, bool] = {}
-    if not walk:
-        for j in [*range(anchor, -1, -1), *range(anchor + 1, len(steps))]:
-            ok[j] = one(steps[j])
-    else:
-        ok[anchor] = one(steps[anchor])
-        for direction in (range(anchor - 1, -1, -1), range(anchor + 1, len(steps))):
-            for j in direction:
-                before = best[0]
-                ok[j] = one(steps[j])
-                if before is not None and best[0] == before:  # did not beat the best
-                    break
+    def sweep(order: list[float]) -> None:
+        misses = 0
+        for step in order:
+            before = best[0]
+            one(step)
+            misses = misses + 1 if before is not None and best[0] == before else 0
+            if walk and misses >= walk:
+                return
+
+    one(grid[anchor])
+    sweep(grid[:anchor][::-1])
+    sweep(grid[anchor + 1 :])
+    ratio = grid[1] / grid[0]
+    for _ in range(extend):
+        if best[1] == grid[0]:
+            grid.insert(0, grid[0] / ratio)
+            one(grid[0])
+        elif best[1] == grid[-1]:
+            grid.append(grid[-1] * ratio)
+            one(grid[-1])
+        else:
+            break
+    at_edge = best[1] is not None and best[1] in (grid[0], grid[-1])
     if best[1] is not None and refine:
-        j = int(np.argmin([abs(math.log(s / best[1])) for s in steps]))
-        if j + 1 < len(steps) and not ok.get(j + 1, True):
-            lo, hi = float(steps[j]), float(steps[j + 1])
+        j = grid.index(best[1])
+        if j + 1 < len(grid) and not ok[grid[j + 1]]:
+            lo, hi = grid[j], grid[j + 1]
             for _ in range(refine):
                 mid = math.sqrt(lo * hi)
                 lo, hi = (mid, hi) if one(mid) else (lo, mid)
     entries.sort(key=lambda e: e["step"])
-    return {"entries": entries, "best_step": best[1], "iterations": best[0]}
+    return {"entries": entries, "best_step": best[1], "iterations": best[0], "at_edge": at_edge}
 
 
 def build(variant: str, d: int, seed: int) -> tuple[Any, np.ndarray]:
@@ -235,8 +261,14 @@ def network_budget(d: int) -> int:
 
 
 def _solver(problem: Any, algorithm: str = "gd") -> Callable[[float, int], tuple[Any, str]]:
+    """Runs of the reduced problem; one that overflows float64 is followed by the scaled
+    engine when the model is homogeneous, which classifies it exactly (solved or not)."""
+
     def solve(step: float, cap: int) -> tuple[int | None, str]:
         traj = run_reduced_problem(problem, algorithm, step, max_iter=cap)
+        if traj.stop_reason == "non_finite" and problem.model.degree is not None:
+            traj = run_scaled(problem.model, problem.data, algorithm, step,
+                              theta0=problem.theta0, max_iter=cap)  # fmt: skip
         return traj.solved_iteration, traj.stop_reason
 
     return solve
@@ -255,7 +287,8 @@ def run_minimal(params: Params) -> Result:
         model, theta0 = build(variant, d, int(seed))
         problem = reduce_problem(model, data, theta0)
         found = search_best(_solver(problem), [c * scale for c in cs], anchor,
-                            int(params["refine"]), int(params["max_iter"]))  # fmt: skip
+                            int(params["refine"]), int(params["max_iter"]),
+                            extend=int(params["extend"]))  # fmt: skip
         rec = {"seed": int(seed), **found}
         paper = next(e for e in found["entries"] if e["step"] == cs[anchor] * scale)
         rec["paper_step"] = {"iterations": paper["iterations"], "stop_reason": paper["stop_reason"]}
@@ -282,7 +315,7 @@ def run_fmnist(params: Params) -> Result:
     steps = log_grid(tuple(params["grid"]))
     anchor = int(np.argmin(np.abs(np.log10(steps) - params["anchor"])))
     found = search_best(solve, steps, anchor, int(params["refine"]), int(params["max_iter"]),
-                        walk=bool(params.get("walk", False)))  # fmt: skip
+                        walk=int(params["walk"]), extend=int(params["extend"]))  # fmt: skip
     return {"seed": seed, "standardized": bool(data.info.get("standardized")), **found}
 
 
@@ -307,6 +340,7 @@ def tasks_with_data(quick: bool, data_dir: str | None) -> list[Params]:
             out.append({"part": "minimal", "variant": v, "d": d,
                         "seeds": [0] if linear else list(SEEDS[quick]),
                         "c_grid": list(C_GRID[quick]), "refine": REFINE[quick],
+                        "extend": EXTEND,
                         "max_iter": 20 * d if linear else network_budget(d)})  # fmt: skip
     if quick:
         return out
@@ -322,8 +356,8 @@ def tasks_with_data(quick: bool, data_dir: str | None) -> list[Params]:
             out.append({"part": "fmnist", "model": m, "seed": s, "data_dir": str(data_dir),
                         "classes": list(FMNIST["classes"]), "n": FMNIST["n"],
                         "standardized": True, "grid": list(FMNIST_GRID),
-                        "anchor": FMNIST_ANCHOR, "refine": REFINE[False],
-                        "max_iter": FMNIST_MAX_ITER, "walk": True})  # fmt: skip
+                        "anchor": FMNIST_ANCHOR, "refine": FMNIST_REFINE, "extend": EXTEND,
+                        "max_iter": FMNIST_MAX_ITER, "walk": FMNIST_WALK})  # fmt: skip
     return out
 
 
