@@ -224,6 +224,18 @@ def monotone(runs: list[dict]) -> bool:
     return all(c[j] >= TOLERANCE * c[k] for j in range(len(c)) for k in range(j + 1, len(c)))
 
 
+def monotone_up_to(runs: list[dict]) -> float | None:
+    """The largest step ``s`` of the sweep such that the runs at steps ``<= s`` are monotone
+    with at least two separating steps (descriptive; not part of a rule), else None."""
+    runs = sorted(runs, key=lambda r: r["step"])
+    best = None
+    for k in range(len(runs)):
+        head = runs[: k + 1]
+        if monotone(head) and sum(r["iterations"] is not None for r in head) >= 2:
+            best = runs[k]["step"]
+    return best
+
+
 def sooner_class(runs: list[dict]) -> str:
     """``whole``, ``below`` (the cliff) or ``fails``: rule 1 of the module doc, one start."""
     edge = cliff(runs)
@@ -269,6 +281,7 @@ def sooner_claim(number: str, model: str, per_start: dict[int, list[dict]]) -> S
         + (f", γ* = {_gstar(edges[s]):.3g} [{edges[s][0]:.3g}, {edges[s][1]:.3g}]" if edges[s] else
            ", no cliff on the grid")
         + f", best count {best[s]}"
+        + (f", monotone up to γ = {up:.3g}" if (up := monotone_up_to(per_start[s])) else "")
         for s in sorted(per_start)
     )  # fmt: skip
     condition = ""
@@ -404,6 +417,7 @@ def analyze(records: list[Record]) -> Analysis:
             "best count": best if best is not None else "none",
             "at step γ": next((round(r["step"], 4) for r in runs if r["iterations"] == best), "")
             if best is not None else "",
+            "monotone up to γ": round(up, 4) if (up := monotone_up_to(runs)) else "nowhere",
             "γ* (cliff)": round(_gstar(edge), 4) if edge else "no cliff",
             "bracket": f"[{edge[0]:.4g}, {edge[1]:.4g}]" if edge else "",
             "γ → ∞ limit (iterations)": limit if limit is not None
