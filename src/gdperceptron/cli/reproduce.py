@@ -7,10 +7,9 @@ sets (Fashion-MNIST, MNIST, CIFAR-10) are read from ``--data-dir``, else
 ``dataset-fashion-mnist`` installs Fashion-MNIST); the experiments that need a missing set
 say so in one line and the report marks them not run. A rerun computes only the tasks
 that are not saved yet; ``--force`` recomputes those of the selected experiments. Exit
-status: 0 when every experiment ran
-(whatever its verdict), 1 when one failed, 2 on bad input or an unusable output folder,
-130 when interrupted (Ctrl-C) and 143 when terminated (SIGTERM); finished tasks are kept
-in every case.
+status: 0 when every experiment ran (whatever its verdict), 1 when one failed, 2 on bad
+input or an unusable output folder, 130 when interrupted (Ctrl-C) and 143 when terminated
+(SIGTERM); finished tasks are kept in every case.
 """
 
 from __future__ import annotations
