@@ -244,8 +244,7 @@ def analyze(records: list[Record]) -> Analysis:
             "3",
             "along LR+GD the same growth holds up to the reduction's error term: the defect "
             "never exceeds ||ξ_t||",
-            "defect − ||ξ_t|| ≤ 1e-12·||θ_t|| at every step of every run, and every run "
-            "separates",
+            "defect − ||ξ_t|| ≤ 1e-12·||θ_t|| at every step of every run, and every run separates",
             word(gd_ok),
             f"defect up to {n['gd_max_rel_defect']:.2g}·||θ||, ||ξ_t|| up to "
             f"{n['gd_max_rel_xi']:.2g}·||θ||, excess {n['bound_excess']:.1e}; all solved: "
