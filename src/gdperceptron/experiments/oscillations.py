@@ -89,6 +89,7 @@ LABELS = {"linear": "linear", "relu": "two-layer ReLU w16", "tanh": "two-layer t
 N_SUBSAMPLE, DATA_SEED, WIDTH = 300, 0, 16
 TOLERANCE = 0.9  # count_j >= TOLERANCE * count_k for gamma_j < gamma_k
 CURVE_POINTS = 400  # loss curves kept for the figure (decade steps only), at most this long
+LOSS_CLIP = 3.0  # figure only: log10 losses above this (diverging runs) are drawn at it
 FIG = "oscillations_phase"
 FIG_LOSS = "oscillations_loss_curves"
 
@@ -497,11 +498,12 @@ def plot(records: list[Record], out_dir: Path) -> list[str]:
         for k, key in enumerate(keys):
             c = result["curves"][key]
             y = np.array([np.nan if v is None else v for v in c["log10_loss"]], dtype=float)
+            y = np.minimum(y, LOSS_CLIP)  # diverging runs are drawn at the clip
             color = plt.cm.viridis(k / max(len(keys) - 1, 1))
             ax[0, j].plot(np.asarray(c["t"]) + 1, y, color=color, lw=1, label=f"γ={key}")
         ax[0, j].set_xscale("log")
-        ax[0, j].set(xlabel="iteration t + 1", ylabel="log10 logistic loss",
-                     title=f"{LABELS[m]}, seed {s0}")  # fmt: skip
+        ax[0, j].set(xlabel="iteration t + 1", title=f"{LABELS[m]}, seed {s0}",
+                     ylabel=f"log10 logistic loss (clipped at {LOSS_CLIP:g})")  # fmt: skip
         ax[0, j].legend(fontsize=6)
     fig.tight_layout()
     stems.append(save_figure(fig, out_dir, FIG_LOSS))
