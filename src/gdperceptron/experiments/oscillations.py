@@ -373,6 +373,15 @@ def loss_claim(number: str, model: str, per_start: dict[int, list[dict]]) -> Sub
     )
 
 
+def _limit_cell(iterations: int | None, rule: str | None, params: Params) -> int | str:
+    """The ``gamma -> inf`` limit's count, or why there is none."""
+    if iterations is not None:
+        return iterations
+    if rule is not None:
+        return "not within budget"
+    return "not computed" if not params.get("limit", True) else "none (not homogeneous)"
+
+
 def _by_model(records: list[Record]) -> dict[str, dict[int, list[dict]]]:
     out: dict[str, dict[int, list[dict]]] = {}
     for params, result in records:
@@ -421,20 +430,22 @@ def analyze(records: list[Record]) -> Analysis:
             "monotone up to γ": round(up, 4) if (up := monotone_up_to(runs)) else "nowhere",
             "γ* (cliff)": round(_gstar(edge), 4) if edge else "no cliff",
             "bracket": f"[{edge[0]:.4g}, {edge[1]:.4g}]" if edge else "",
-            "γ → ∞ limit (iterations)": limit if limit is not None
-            else ("not within budget" if result["limit_rule"] else "not computed"),
+            "γ → ∞ limit (iterations)": _limit_cell(limit, result["limit_rule"], params),
             "budget (max_iter)": params["max_iter"],
         })  # fmt: skip
     nets = [p["max_iter"] for p, _ in records if p["model"] != "linear"]
     if lin_best is not None and nets:
         numbers["net_budget_over_linear_best"] = min(nets) / lin_best
-    note = (
-        "Breast cancer, 300 samples (seed 0), standardized; linearly separable through the "
-        f"origin (LP: {numbers.get('subsample_linearly_separable')}; max margin "
-        f"{numbers.get('subsample_max_margin', float('nan')):.3g}); the full set is not (LP: "
-        f"{numbers.get('full_set_linearly_separable')}). Linear and ReLU: scaled engine "
-        "(exact, never overflows); tanh: plain engine."
-    )
+    note = "Breast cancer, 300 samples (seed 0), standardized."
+    if "subsample_linearly_separable" in numbers:
+        yes = {True: "yes", False: "no"}
+        note += (
+            " Linearly separable through the origin (LP): "
+            f"{yes[numbers['subsample_linearly_separable']]}, max margin "
+            f"{numbers['subsample_max_margin']:.3g}; the full set (569 samples): "
+            f"{yes[numbers['full_set_linearly_separable']]}."
+        )
+    note += " Linear and ReLU: scaled engine (exact, never overflows); tanh: plain engine."
     if "net_budget_over_linear_best" in numbers:
         note += (f" Network budget = {numbers['net_budget_over_linear_best']:.2g} × the linear "
                  "model's best count.")  # fmt: skip
