@@ -166,8 +166,8 @@ def test_quick_run_is_well_formed(tmp_path):
         assert table.rows and all(isinstance(v, (int, float, str, type(None)))
                                   for row in table.rows for v in row.values())  # fmt: skip
     json.dumps(analysis.numbers)
-    # quick data: breast cancer; the linear gap vanishes and the restarted network tracks
-    assert analysis.numbers["gap_t10_at_gamma_max_breast-cancer_linear"] == 0.0
+    # quick: the network on breast cancer; restarted at theta_1 it tracks the perceptron
+    assert {c.number for c in analysis.claims} == {"2", "3"}
     assert analysis.numbers["restart_gap_t10_at_gamma_max_breast-cancer_two-layer_seed_0"] <= 1e-6
     limit = analysis.numbers["first_step_limit_breast-cancer_two-layer_seed_0"]
     assert not math.isnan(limit) and limit > 0.01
