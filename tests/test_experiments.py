@@ -1,8 +1,6 @@
-"""Experiments reduction, oscillations, acceleration, ablations and chaos.
-
-Each one runs at quick size (every task, then analyze and plot into a temporary folder),
-and each has an independent check of its core computation on a tiny case: NumPy
-recomputations, closed forms, or a direct :func:`gdperceptron.run` with the same config.
+"""Every experiment of the registry at quick size (every task, then analyze and plot into a
+temporary folder), checked for what the report needs; and the checks of the acceleration and
+ablations experiments' core computations on tiny cases.
 """
 
 from __future__ import annotations
@@ -24,11 +22,13 @@ from gdperceptron import (
     minimal_example,
     run,
 )
-from gdperceptron.experiments import Analysis, get_experiment
+from gdperceptron.experiments import NAMES, Analysis, get_experiment
+from gdperceptron.experiments.base import VERDICTS, SubClaim, overall_status
 from gdperceptron.experiments import ablations as abl
 from gdperceptron.experiments import acceleration as acc
 
-MINE = ("reduction", "oscillations", "acceleration", "ablations", "chaos")
+MINE = NAMES
+PLAIN = (int, float, str, bool, type(None), np.integer, np.floating)
 
 
 def _hard(m: np.ndarray) -> np.ndarray:
@@ -54,13 +54,30 @@ def quick(tmp_path_factory):
 
 @pytest.mark.parametrize("name", MINE)
 def test_quick_run_is_well_formed(quick, name):
+    """The quick run of every experiment gives what the report renders: numbered
+    sub-claims with a rule, evidence and one of the four verdicts; tables of plain cells
+    (numbers or short texts, never a container's repr); JSON-able named numbers; the
+    decisive figure among those written."""
     exp, records, analysis, stems, out = quick(name)
     assert exp.name == name
     assert records and all(isinstance(r, dict) for _, r in records)
-    assert isinstance(analysis, Analysis) and isinstance(analysis.reproduced, bool)
-    prefix = "reproduced" if analysis.reproduced else "NOT reproduced"
-    assert analysis.verdict.startswith(prefix), analysis.verdict
-    assert analysis.table and all(isinstance(row, dict) for row in analysis.table)
+    assert isinstance(analysis, Analysis) and analysis.claims
+    numbers = [c.number for c in analysis.claims]
+    assert len(set(numbers)) == len(numbers), numbers
+    for c in analysis.claims:
+        assert isinstance(c, SubClaim) and c.verdict in VERDICTS
+        assert c.claim and c.criterion and c.evidence
+        assert c.verdict != "partly" or c.condition
+    assert analysis.status == overall_status(analysis.claims)
+    assert analysis.reproduced == (analysis.status == "reproduced")
+    tables = [analysis.table] if analysis.table else []
+    tables += [t.rows for t in analysis.tables]
+    assert tables and all(rows for rows in tables)
+    for rows in tables:
+        for row in rows:
+            assert all(isinstance(k, str) and k for k in row)
+            bad = {k: v for k, v in row.items() if not isinstance(v, PLAIN)}
+            assert not bad, f"{name}: cells that are not numbers or text: {bad}"
     assert isinstance(analysis.numbers, dict) and analysis.numbers
     json.dumps(analysis.numbers)  # JSON-able
     assert analysis.decisive_figure in stems
