@@ -23,9 +23,9 @@ from gdperceptron import (
     run,
 )
 from gdperceptron.experiments import NAMES, Analysis, get_experiment
-from gdperceptron.experiments.base import VERDICTS, SubClaim, overall_status
 from gdperceptron.experiments import ablations as abl
 from gdperceptron.experiments import acceleration as acc
+from gdperceptron.experiments.base import VERDICTS, SubClaim, overall_status
 
 MINE = NAMES
 PLAIN = (int, float, str, bool, type(None), np.integer, np.floating)
