@@ -50,7 +50,11 @@ count levelling off for small ``s`` and real divergence at ``gamma = 1``):
   run solved and both slopes ``>= 0.9``; partly iff so at some rules (the condition names
   them); else not reproduced.
 - 3 (the classical bound ``B_d = R^2 / gamma*^2 = Theta(d)`` accounts for Omega(d)): the
-  closed-form ``gamma*`` must equal the QP's to ``1e-9`` relative at every ``d``. For each
+  closed-form ``gamma*`` must equal the QP's to ``tol_d = max(1e-9, 100 kappa(G) eps)``
+  relative at every ``d`` (``G = A A^T`` the Gram matrix of the ``a_i``, ``kappa`` its
+  condition number, ``eps`` float64's; as first fixed the tolerance was ``1e-9`` at every
+  ``d``, which the QP cannot attain in float64 at ``d = 10^7``, ``kappa ~ 10^8``: it stopped
+  the full run before any number was seen). For each
   of ``gamma = 1``, ``gamma = 100`` and the perceptron: *holds* iff ``count <= B_d`` at
   every ``d``; *tight* iff ``count >= B_d / 10`` over the upper half. reproduced iff the
   check passes and every rule holds and is tight; partly iff the check passes and some
@@ -103,6 +107,7 @@ from gdperceptron.experiments.complexity_verdicts import LINEAR_RULES, analyze
 NAME = "complexity"
 CONSTANT_STEPS = (0.1, 1.0)
 CONSTANT_BUDGET = 5000
+LP_RTOL = 1e-9
 FIG = "complexity"
 QUICK_DS = tuple(int(d) for d in np.unique(np.round(np.logspace(1, 5, 9))))
 
@@ -173,8 +178,12 @@ def max_margin_closed_form(d: int, mu: float = 1.0) -> float:
 
 def _linear_task(p: Params) -> Result:
     d, mu, rule = int(p["d"]), float(p["mu"]), p["rule"]
-    lp = gp.max_margin_direction(gp.minimal_example_reduced(d, mu)).margin
-    out = {"R2": d + 2.0 * mu + mu * mu, "margin": max_margin_closed_form(d, mu), "margin_lp": lp}
+    data = gp.minimal_example_reduced(d, mu)
+    A = np.asarray(data.y)[:, None] * np.asarray(data.X)
+    tol = max(LP_RTOL, 100 * np.linalg.cond(A @ A.T) * np.finfo(float).eps)
+    lp = gp.max_margin_direction(data, tol=tol).margin
+    out = {"R2": d + 2.0 * mu + mu * mu, "margin": max_margin_closed_form(d, mu)}
+    out |= {"margin_lp": lp, "qp_tol": tol}
     if rule == "perceptron":
         budget = default_max_iter("linear", d, mu)
         return out | {"counts": [perceptron_iterations(d, mu=mu)], "step": None, "max_iter": budget}
