@@ -326,53 +326,43 @@ def _verdicts(recs) -> dict[str, str]:
     return {c.number: c.verdict for c in EXP.analyze(recs).claims}
 
 
-def test_synthetic_records_made_to_pass() -> None:
-    v = _verdicts(
-        _synthetic(
-            lambda d: 3 * math.sqrt(d) * math.log(d),
-            c_power=0.0,
-            s_power=lambda s: 1.0,
-            const_power=0.5,
-            xi=0.05,
-        )
-    )
-    assert v == dict.fromkeys(["1a", "1b", "2", "3", "4a", "4b", "4c", "5"], "reproduced")
+SQRT_LN = lambda d: 3 * math.sqrt(d) * math.log(d)  # noqa: E731
+CASES = {
+    "pass": (
+        {"tied_law": SQRT_LN, "c_power": 0.0, "s_power": lambda s: 1.0, "const_power": 0.5,
+         "xi": 0.05},
+        dict.fromkeys(["1a", "1b", "2", "3", "4a", "4b", "4c", "5"], "reproduced"),
+    ),
+    "partly": (  # (ln d)^2, count ~ 1/c, faster from large s, polylog at a constant step
+        {"tied_law": lambda d: 3 * math.sqrt(d) * math.log(d) ** 2, "linear_factor": 0.3,
+         "s_power": lambda s: 1.0 if s <= 1e-2 else (s / 1e-2) ** -0.3, "xi": 0.3},
+        {"1a": "partly", "1b": "reproduced", "2": "reproduced", "3": "partly", "4a": "partly",
+         "4b": "partly", "4c": "partly", "5": "partly"},
+    ),
+    "fail": (  # d^0.7; 8 d exceeds R^2/gamma*^2 ~ 4 d; count grows with c and 1/s
+        {"tied_law": lambda d: 3 * d**0.7, "linear_factor": 8.0, "c_power": -0.5,
+         "s_power": lambda s: s**-0.3, "const_power": 0.5, "xi": 2.0},
+        {"1a": "not reproduced", "3": "not reproduced", "4a": "not reproduced",
+         "4b": "not reproduced", "5": "not reproduced"},
+    ),
+    "no log factor": (  # count = 3 / gamma: O~(sqrt d) holds, no logarithm is found
+        {"tied_law": lambda d: 3 * gp.lambda2(d, 1.0)},
+        {"1a": "reproduced", "1b": "not reproduced"},
+    ),
+}  # fmt: skip
 
 
-def test_synthetic_records_made_to_be_partly() -> None:
-    v = _verdicts(
-        _synthetic(
-            lambda d: 3 * math.sqrt(d) * math.log(d) ** 2,
-            linear_factor=1.5,
-            s_power=lambda s: 1.0 if s <= 1e-2 else (s / 1e-2) ** -0.3,
-            xi=0.3,
-        )
-    )
-    assert v["1a"] == "partly" and v["1b"] == "reproduced"
-    assert v["4a"] == "partly" and v["4b"] == "partly" and v["4c"] == "partly"
-    assert v["5"] == "partly"
+@pytest.mark.parametrize("case", list(CASES))
+def test_verdict_rule_on_synthetic_records(case) -> None:
+    kwargs, want = dict(CASES[case][0]), CASES[case][1]
+    v = _verdicts(_synthetic(kwargs.pop("tied_law"), **kwargs))
+    assert {k: v[k] for k in want} == want
 
 
-def test_synthetic_records_made_to_fail() -> None:
-    recs = _synthetic(
-        lambda d: 3 * d**0.7,
-        linear_factor=8.0,
-        c_power=-0.5,
-        s_power=lambda s: s**-0.3,
-        const_power=0.5,
-        xi=2.0,
-    )
-    v = _verdicts(recs)
-    assert v["1a"] == "not reproduced"  # d^0.7 fails the log-explicit rule
-    assert v["3"] == "not reproduced"  # 8 d exceeds R^2/gamma*^2 ~ 4 d
-    assert v["4a"] == v["4b"] == v["5"] == "not reproduced"
-    # count = 3 / gamma, no log factor: O~(sqrt d) holds, but no logarithm is found
-    v = _verdicts(_synthetic(lambda d: 3 * gp.lambda2(d, 1.0)))
-    assert v["1a"] == "reproduced" and v["1b"] == "not reproduced"
-    # a linear law slower than d at some steps
+def test_linear_rule_is_partly_when_one_step_is_slower_than_d() -> None:
     recs = [
         (p, r | {"counts": [int(r["counts"][0] ** 0.8)]}) if p.get("rule") == "100" else (p, r)
-        for p, r in _synthetic(lambda d: 3 * math.sqrt(d) * math.log(d))
+        for p, r in _synthetic(SQRT_LN)
     ]
     assert _verdicts(recs)["2"] == "partly"
 
