@@ -118,7 +118,7 @@ def _grid(quick: bool) -> dict[str, Any]:
             "ds": QUICK_DS,
             "seeds": 8,
             "sweep_seeds": 8,
-            "lin_max": 10**4,
+            "lin_max": 10**5,
             "small_max": 10**4,
             "d_sweep": 10**4,
             "cs": (0.25, 0.5, 1.0, 2.0, 4.0),
