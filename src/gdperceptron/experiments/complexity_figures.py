@@ -96,11 +96,25 @@ def _sweeps_figure(records: list[Record], out_dir: Path) -> str:
     for j, gamma in enumerate(sorted({p["gamma"] for p, _ in const})):
         rows = sorted(((p, r) for p, r in const if p["gamma"] == gamma), key=lambda x: x[0]["d"])
         d = np.array([p["d"] for p, _ in rows], dtype=float)
-        med, q25, q75 = _medq(rows)
-        a.loglog(d, med, "o-", color=f"C{j}", ms=4, label=f"γ = {gamma:g}")
-        a.fill_between(d, q25, q75, color=f"C{j}", alpha=0.2, lw=0)
+        solved = [np.asarray(r["counts"])[np.asarray(r["counts"]) >= 0] for _, r in rows]
+        med = np.array([np.median(c) if c.size else np.nan for c in solved])
+        allok = np.array(
+            [c.size == len(r["counts"]) for c, (_, r) in zip(solved, rows, strict=True)]
+        )
+        a.loglog(d, med, "-", color=f"C{j}", lw=1)
+        a.loglog(d[allok], med[allok], "o", color=f"C{j}", ms=4, label=f"γ = {gamma:g}")
+        if not allok.all():
+            a.loglog(
+                d[~allok],
+                med[~allok],
+                "o",
+                mfc="none",
+                color=f"C{j}",
+                ms=5,
+                label=f"γ = {gamma:g}, some runs diverge (median of the solved)",
+            )
     a.set(xlabel="dimension d", ylabel="iterations", title="constant step")
-    a.legend()
+    a.legend(fontsize=7)
     return save_figure(fig, out_dir, "complexity_sweeps")
 
 
