@@ -1,7 +1,7 @@
 """Figures of the ``complexity`` experiment, drawn from saved records only: the counts
 against ``d`` with the fits and the linear bound (decisive), the tied model's sweeps, and
 the error-term ratio along the tied runs; and the figure of a saved
-``gdperceptron complexity`` sweep."""
+``gdperceptron complexity`` sweep. matplotlib is imported on the first drawing."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from gdperceptron.experiments.complexity_verdicts import (
     _part,
     filled,
 )
-from gdperceptron.experiments.figures import new_figure, save_figure
 
 
 def _medq(rows: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -27,6 +26,8 @@ def _medq(rows: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _counts_figure(records: list[Record], out_dir: Path) -> str:
+    from gdperceptron.experiments.figures import new_figure, save_figure
+
     fig, ax = new_figure(ncols=2, width=5.6, height=4.2)
     left, right = ax[0, 0], ax[0, 1]
     rows = _part(records, "tied-d")
@@ -72,6 +73,8 @@ def _counts_figure(records: list[Record], out_dir: Path) -> str:
 
 
 def _sweeps_figure(records: list[Record], out_dir: Path) -> str:
+    from gdperceptron.experiments.figures import new_figure, save_figure
+
     fig, ax = new_figure(ncols=3, width=4.4, height=3.8)
     rows = _part(records, "tied-c", "c")
     c = np.array([p["c"] for p, _ in rows])
@@ -119,6 +122,8 @@ def _sweeps_figure(records: list[Record], out_dir: Path) -> str:
 
 
 def _xi_figure(records: list[Record], out_dir: Path) -> str:
+    from gdperceptron.experiments.figures import new_figure, save_figure
+
     fig, ax = new_figure(width=6.0, height=4.0)
     a = ax[0, 0]
     for j, (p, r) in enumerate(_part(records, "xi")):
@@ -154,6 +159,7 @@ def draw_sweep(sweep: dict[str, Any], out_dir: str | Path, stem: str = "complexi
     interquartile band, and reference lines ``∝ d`` and ``∝ sqrt(d)`` through each
     model's median at the middle ``d``; slopes in the legend when the sweep has them.
     Writes ``<out_dir>/<stem>.png`` and ``.pdf``; returns ``stem``."""
+    from gdperceptron.experiments.figures import new_figure, save_figure
 
     fig, ax = new_figure(width=6.0, height=4.4)
     axis = ax[0, 0]

@@ -473,12 +473,11 @@ def _sweeps(records: list[Record], nums: dict[str, Any]) -> tuple[list[SubClaim]
     ev = []
     for g, t in per.items():
         what = f"slope {_iv(t[:3])}" if not t[3] else f"{t[3]} runs unsolved"
+        prefix = f"tied_const_{g:g}_"
         kinds = {
-            k.rsplit("_", 1)[-1]: n
+            run_cell(None, k[len(prefix) :]): n
             for k, n in nums.items()
-            if k.startswith(f"tied_const_{g:g}_")
-            and isinstance(n, int)
-            and not k.endswith("unsolved")
+            if k.startswith(prefix) and isinstance(n, int) and not k.endswith("unsolved")
         }
         ev.append(
             f"γ = {g:g}: {what}"
