@@ -552,7 +552,6 @@ def analyze(records: list[Record]) -> Analysis:
     t2 = Table(t2.title, rows, t2.note)
     return Analysis(
         claims=tuple(c1 + c2 + c4 + c5),
-        table=t1.rows,
         tables=(t1, t2, *t4, t5),
         numbers=nums,
         decisive_figure="complexity",
