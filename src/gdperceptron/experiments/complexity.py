@@ -102,7 +102,8 @@ from gdperceptron.analysis.complexity import (
 )
 from gdperceptron.experiments import complexity_figures as figs
 from gdperceptron.experiments.base import Experiment, Params, Result
-from gdperceptron.experiments.complexity_verdicts import LINEAR_RULES, analyze
+from gdperceptron.experiments.complexity_analysis import analyze
+from gdperceptron.experiments.complexity_verdicts import LINEAR_RULES
 
 NAME = "complexity"
 CONSTANT_STEPS = (0.1, 1.0)
