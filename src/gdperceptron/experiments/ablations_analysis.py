@@ -313,8 +313,12 @@ def claim_fmnist(records: list[Record]) -> tuple[SubClaim, list[dict[str, Any]],
         key = m.replace(" ", "_")
         numbers.update({f"fmnist_speedup_{key}": iv.value, f"fmnist_speedup_{key}_low": iv.low,
                         f"fmnist_speedup_{key}_high": iv.high})  # fmt: skip
-    evidence = (f"S_id = {_iv(s_id)}, S_relu = {_iv(s_relu)}; median best counts: "
-                + ", ".join(f"{r['model']} {r[list(r)[2]]}" for r in rows))  # fmt: skip
+    unsolved = {m: sum(runs[m][s]["iterations"] is None for s in seeds) for m in need}
+    evidence = (f"S_id = {_iv(s_id)}, S_relu = {_iv(s_relu)} (geometric means; a seed a model "
+                "never separates within the budget gives the ratio 0 or inf); median best "
+                "counts: " + ", ".join(f"{r['model']} {r[list(r)[2]]}" for r in rows)
+                + "; seeds unsolved at every step: "
+                + ", ".join(f"{m} {k}/{len(seeds)}" for m, k in unsolved.items()))  # fmt: skip
     return SubClaim("2", claim, criterion, verdict, evidence, cond), rows, numbers
 
 
@@ -381,7 +385,8 @@ def analyze(records: list[Record]) -> Analysis:
 
 def plot(records: list[Record], out_dir: Path) -> list[str]:
     """Median best-step iterations vs d per variant (log-log; a cross at the top where the
-    median is unsolved), one panel per group of variants, with sqrt(d) and d guides; and,
+    median is unsolved), one panel per group of variants (the first also with the linear
+    model at the paper's step), with sqrt(d) and d guides; and,
     with Fashion-MNIST records, the per-seed best counts and the paired speed-ups."""
     from gdperceptron.experiments.figures import new_figure, save_figure
 
@@ -404,6 +409,10 @@ def plot(records: list[Record], out_dir: Path) -> list[str]:
                             lw=1.2, label=LABEL.get(v, v) if j == 2 else v)  # fmt: skip
                 if not ok.all():
                     axis.plot(d[~ok], np.full((~ok).sum(), top), "x", color=f"C{k}", ms=7)
+            if j == 0 and "linear model" in cur:  # the linear model at the paper's step
+                lin = cur["linear model"]["paper"]
+                axis.loglog(list(lin), list(lin.values()), "s:", color="0.5", ms=3, lw=1,
+                            label="linear model at γ = 1/λ₂")  # fmt: skip
             if dd.size:
                 axis.loglog(dd, 2 * np.sqrt(dd), "k:", lw=1, label="2√d")
                 axis.loglog(dd, dd, "k-.", lw=1, label="d")
@@ -419,9 +428,19 @@ def plot(records: list[Record], out_dir: Path) -> list[str]:
         _, _, numbers = claim_fmnist(records)
         for k, m in enumerate(("two-layer linear", "two-layer relu")):
             key = f"fmnist_speedup_{m.replace(' ', '_')}"
-            if key in numbers and all(map(math.isfinite, (numbers[key], numbers[key + "_low"],
-                                                          numbers[key + "_high"]))):  # fmt: skip
-                v, lo, hi = numbers[key], numbers[key + "_low"], numbers[key + "_high"]
+            if m in runs and "linear model" in runs:
+                seeds = sorted(set(runs[m]) & set(runs["linear model"]))
+                ratio = np.array([_count(runs["linear model"][q]["iterations"])
+                                  / _count(runs[m][q]["iterations"]) for q in seeds])  # fmt: skip
+                fin = np.isfinite(ratio) & (ratio > 0)
+                axis.scatter(np.full(fin.sum(), k + 0.12), ratio[fin], s=12, color="0.4",
+                             zorder=3, label="seeds" if k == 0 else None)  # fmt: skip
+                if (~fin).any():
+                    axis.annotate(f"{(~fin).sum()} seed(s) unsolved", (k, 1.0), fontsize=7,
+                                  ha="center", va="bottom")  # fmt: skip
+            vals = [numbers.get(key + tail, math.nan) for tail in ("", "_low", "_high")]
+            if all(math.isfinite(x) and x > 0 for x in vals):
+                v, lo, hi = vals
                 axis.errorbar(k, v, yerr=[[v - lo], [hi - v]], fmt="o", capsize=5,
                               color=f"C{k + 1}")  # fmt: skip
         axis.axhline(1.0, color="k", ls=":", lw=1)
