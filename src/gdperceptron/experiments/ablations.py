@@ -125,7 +125,8 @@ from gdperceptron import (
     run_scaled,
 )
 from gdperceptron.experiments import ablation_models as am
-from gdperceptron.experiments.ablations_analysis import analyze, plot
+from gdperceptron.experiments.ablations_analysis import analyze
+from gdperceptron.experiments.ablations_figures import plot
 from gdperceptron.experiments.base import Experiment, Params, Result
 
 NAME = "ablations"
