@@ -264,6 +264,8 @@ def test_growth_claims_pass_partly_fail():
     c = _claims(_records(good, good, others={"relu + bias": lambda d: None if d > 4096 else 9}))
     assert c["3"].verdict == "partly" and c["3"].condition == "holds for relu + bias for d ≤ 4096"
     assert c["4"].verdict == "not run"
+    c = _claims(_records(good, good))  # of claim 5's six variants only relu w16 ran
+    assert c["5"].verdict == "partly" and "not run: standard relu w4" in c["5"].condition
 
 
 def _fmnist(lin, ident, relu):
