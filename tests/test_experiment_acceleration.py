@@ -239,3 +239,22 @@ def test_task_runs_linear_first_and_budgets_the_networks_from_it():
     traj = run(model, data, "gd", net["best_step"], theta0=model.initial_params(0),
                max_iter=net["budget"])  # fmt: skip
     assert traj.solved_iteration == net["best_iterations"]
+
+
+def _write_idx(path: Path, array: np.ndarray) -> None:
+    dims = array.shape
+    header = bytes([0, 0, 8, len(dims)]) + b"".join(int(k).to_bytes(4, "big") for k in dims)
+    path.write_bytes(header + array.astype(np.uint8).tobytes())
+
+
+def test_tasks_read_a_data_folder(tmp_path):
+    folder = tmp_path / "fashion-mnist"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    _write_idx(folder / "train-images-idx3-ubyte", rng.integers(0, 256, (3000, 28, 28)))
+    _write_idx(folder / "train-labels-idx1-ubyte", np.arange(3000) % 10)
+    tasks = acc.tasks_with_data(False, str(tmp_path))
+    fm = [t for t in tasks if t.get("data") == acc.FMNIST]
+    assert fm and all(t["part"] == "run" and t["data_dir"] == str(tmp_path) for t in fm)
+    data = acc.load_data(fm[0], fm[0]["seed"])
+    assert data.n == 1000 and data.d == 784 and data.info["standardized"]

@@ -106,12 +106,15 @@ def test_trajectory_tasks(records) -> None:
 def test_analysis_and_figures(records, tmp_path: Path) -> None:
     an = analyze(records)
     assert an.reproduced, an.verdict
-    assert an.verdict.startswith("reproduced")
+    assert [c.number for c in an.claims] == ["1", "2", "3"]
+    assert all(c.verdict == "reproduced" for c in an.claims)
     assert an.decisive_figure == FIG_COMPONENTS
     assert an.numbers["n_eigen_tasks"] == sum(p["part"] == "eigen" for p, _ in records)
     assert an.numbers["max_spectrum_error"] <= 1e-10
-    assert len(an.table) == len(records)
-    assert len({tuple(row) for row in an.table}) == 1  # same columns in every row
+    closed, runs = an.tables
+    assert len(closed.rows) + len(runs.rows) == len(records)
+    for t in an.tables:
+        assert len({tuple(row) for row in t.rows}) == 1  # same columns in every row
     stems = EXPERIMENT.plot(records, tmp_path)
     assert set(stems) == {FIG_COMPONENTS, FIG_EIGEN}
     for stem in stems:
@@ -126,9 +129,15 @@ def test_analysis_fails_when_a_check_fails(records) -> None:
     bad = [(p, dict(r)) for p, r in records]
     first = next(i for i, (p, _) in enumerate(bad) if p["part"] == "eigen")
     bad[first][1]["spectrum_error"] = 1e-6
-    assert not analyze(bad).reproduced
+    an = analyze(bad)
+    assert [c.verdict for c in an.claims] == ["not reproduced", "reproduced", "reproduced"]
+    assert not an.reproduced and an.status == "partly"
     bad = [(p, dict(r)) for p, r in records]
     gd = next(i for i, (p, _) in enumerate(bad) if p.get("algorithm") == "gd")
     bad[gd][1]["bound_excess"] = 1e-3
     an = analyze(bad)
-    assert not an.reproduced and an.verdict.startswith("NOT reproduced")
+    assert [c.verdict for c in an.claims] == ["reproduced", "reproduced", "not reproduced"]
+    perc = next(i for i, (p, _) in enumerate(bad) if p.get("algorithm") == "perceptron")
+    bad[perc][1]["max_ratio_error"] = 1e-8
+    bad[first][1]["spectrum_error"] = 1e-6
+    assert analyze(bad).status == "not reproduced"

@@ -24,7 +24,7 @@ import pytest
 
 from gdperceptron import GDPerceptronError
 from gdperceptron.cli import build_parser, main
-from gdperceptron.cli.reproduce import _command
+from gdperceptron.cli.reproduce import _command, resolve_defaults
 from gdperceptron.experiments.base import Experiment
 from gdperceptron.pipeline import SCHEMA_ID, SCHEMA_VERSION, TASK_COLUMNS, reproduce
 from gdperceptron.pipeline.cache import code_version, open_store, task_key
@@ -34,7 +34,7 @@ FAKE_MODULE = "gdp_fake_experiment"
 FAKE_SOURCE = '''
 """A fake experiment for the pipeline tests: task i returns i**2."""
 import json, os, time
-from gdperceptron.experiments.base import Analysis, Experiment
+from gdperceptron.experiments.base import Analysis, Experiment, SubClaim, Table
 
 
 def tasks(quick):
@@ -54,10 +54,17 @@ def run_task(params):
 
 def analyze(records):
     total = sum(r["square"] for _, r in records)
+    claims = (
+        SubClaim("1", "squares <add up>", "the sum is positive", "reproduced" if total > 0
+                 else "not reproduced", f"sum of squares = {total} <ok>"),
+        SubClaim("2", "halves are small", "every half < 1", "partly", "halves up to 4.5",
+                 condition="for i < 2"),
+    )  # fmt: skip
+    wide = [{"i": p["i"], **{f"column {k}": k * p["i"] for k in range(10)}} for p, _ in records]
     return Analysis(
-        reproduced=total > 0,
-        verdict=f"sum of squares = {total} <ok>",
+        claims=claims,
         table=[{"i": p["i"], "square": r["square"]} for p, r in records],
+        tables=(Table("A wide table", wide, note="ten columns"),),
         numbers={"total": total, "ratio": 0.125},
         decisive_figure="fake_decisive",
     )
@@ -144,7 +151,7 @@ def test_rerun_hits_cache_and_force_recomputes(fake: Experiment, tmp_path: Path)
     first = reproduce([fake], out, workers=1, log=quiet)
     assert [p["i"] for _, p in calls(tmp_path)] == list(range(10))
     assert (first.outcomes[0].n_computed, first.outcomes[0].n_cached) == (10, 0)
-    assert first.ok and first.outcomes[0].status == "reproduced"
+    assert first.ok and first.outcomes[0].status == "partly"
 
     second = reproduce([fake], out, workers=1, log=quiet)
     assert len(calls(tmp_path)) == 10, "a rerun must not recompute cached tasks"
@@ -152,11 +159,16 @@ def test_rerun_hits_cache_and_force_recomputes(fake: Experiment, tmp_path: Path)
     assert second.outcomes[0].analysis == first.outcomes[0].analysis
     assert "not started" in second.info.executor
 
-    quick = reproduce([fake], out, quick=True, workers=1, log=quiet)
-    assert quick.outcomes[0].n_cached == 4 and len(calls(tmp_path)) == 10
+    # a quick run never mixes its tasks into a folder of full results (nor the reverse)
+    with pytest.raises(GDPerceptronError, match="holds full results"):
+        reproduce([fake], out, quick=True, workers=1, log=quiet)
+    quick = reproduce([fake], tmp_path / "quick", quick=True, workers=1, log=quiet)
+    assert quick.outcomes[0].n_computed == 4 and len(calls(tmp_path)) == 14
+    with pytest.raises(GDPerceptronError, match="holds quick results"):
+        reproduce([fake], tmp_path / "quick", workers=1, log=quiet)
 
     forced = reproduce([fake], out, force=True, workers=1, log=quiet)
-    assert len(calls(tmp_path)) == 20
+    assert len(calls(tmp_path)) == 24
     assert (forced.outcomes[0].n_computed, forced.outcomes[0].n_cached) == (10, 0)
     assert len(table(out / "results.sqlite")) == 10
 
@@ -399,10 +411,10 @@ def test_report_has_every_section_figure_and_verdict(fake: Experiment, tmp_path:
         assert f"<section id='{name}'>" in page
     assert "Fake &lt;squares&gt; &amp; co" in page and "<squares>" not in page
     assert "&lt;b&gt;non-negative&lt;/b&gt;" in page
-    assert (
-        page.count("reproduced — sum of squares = 14 &lt;ok&gt; (decisive figure: fake_decisive)")
-        == 2
-    )
+    assert page.count("1. reproduced</span> squares &lt;add up&gt;") == 2
+    assert page.count("sum of squares = 14 &lt;ok&gt;") == 2
+    assert page.count("2. partly (for i &lt; 2)</span> halves are small") == 2
+    assert page.count("Rule: every half &lt; 1") == 2
     srcs = re.findall(r"<img src='([^']+)'", page)
     assert srcs == ["../figures/fake_decisive.png", "../figures/fake_other.png"] * 2
     assert all((summary.report.parent / s).is_file() for s in srcs)
@@ -410,15 +422,68 @@ def test_report_has_every_section_figure_and_verdict(fake: Experiment, tmp_path:
         (tmp_path / "figures" / f"{s}.pdf").is_file() for s in ("fake_decisive", "fake_other")
     )
     assert "<td>square</td>" not in page and "<th>square</th>" in page and "<td>9</td>" in page
-    assert "<td>total</td><td>14</td>" in page and "<td>ratio</td><td>0.125</td>" in page
+    assert "&quot;total&quot;: 14" in page and "&quot;ratio&quot;: 0.125" in page  # collapsed
+    # the ten-column table is split into parts of at most 8 columns, "i" repeated
+    assert page.count("<th>i</th><th>column 0</th>") == 2
+    assert page.count("<th>i</th><th>column 7</th><th>column 8</th><th>column 9</th>") == 2
     for text in ("quick", "local, in-process", "jax", "cmd x", "total time"):
         assert text in page
     text = summary.table()
-    assert re.search(r"fake2?\s+4 \(4/0\)\s+[\d.]+ s\s+reproduced", text)
-    assert "fake: reproduced — sum of squares = 14 <ok>" in text
+    assert re.search(r"fake2?\s+4 \(4/0\)\s+[\d.]+ s\s+partly", text)
+    assert "  1. reproduced: squares <add up> — sum of squares = 14 <ok>" in text
+
+
+def test_only_keeps_the_other_sections(
+    fake: Experiment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("gdperceptron.experiments.NAMES", ("fake", "fake2"))
+    other = dataclasses.replace(fake, name="fake2", title="Second fake")
+    reproduce([fake, other], tmp_path, quick=True, workers=1, log=quiet)
+    again = reproduce([other], tmp_path, quick=True, workers=1, log=quiet)
+    page = again.report.read_text()
+    assert [o.name for o in again.outcomes] == ["fake2"]  # only fake2 ran
+    assert page.index("<section id='fake'>") < page.index("<section id='fake2'>")
+    assert page.count("Kept from an earlier run") == 1
+    assert "fake</a>: <span class='verdict partly'>partly</span> (earlier run)" in page
+
+
+def test_saved_section_round_trips(fake: Experiment, tmp_path: Path) -> None:
+    from gdperceptron.pipeline.outcomes import outcome_from_dict, outcome_to_dict
+
+    summary = reproduce([fake], tmp_path, quick=True, workers=1, log=quiet)
+    saved = json.loads((tmp_path / "report" / "sections" / "fake.json").read_text())
+    back = outcome_from_dict(saved)
+    assert back.earlier and back.analysis == summary.outcomes[0].analysis
+    assert dataclasses.replace(back, earlier=False) == summary.outcomes[0]
+    assert json.loads(json.dumps(outcome_to_dict(back))) == saved
 
 
 # ------------------------------------------------------------------------- CLI
+
+
+def test_data_folder_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from gdperceptron.data import loaders
+
+    monkeypatch.setenv("GDPERCEPTRON_DATA_DIR", str(tmp_path))
+    args = build_parser().parse_args(["reproduce"])
+    assert resolve_defaults(args) == "GDPERCEPTRON_DATA_DIR" and args.data_dir == str(tmp_path)
+    assert args.out == "results"
+    monkeypatch.delenv("GDPERCEPTRON_DATA_DIR")
+    monkeypatch.setattr(loaders, "SYSTEM_DATA_DIR", str(tmp_path / "absent"))
+    args = build_parser().parse_args(["reproduce"])
+    assert resolve_defaults(args) == "--data-dir" and args.data_dir is None
+    assert loaders.local_data_note(None).startswith("no data folder")
+    note = loaders.local_data_note(tmp_path)
+    assert note.startswith(f"nothing found in {tmp_path}") and "Fashion-MNIST" in note
+
+
+def test_missing_env_data_folder_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GDPERCEPTRON_DATA_DIR", str(tmp_path / "typo"))
+    assert main(["reproduce", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "GDPERCEPTRON_DATA_DIR" in err and "not a folder" in err
 
 
 def test_cli_parses_every_option() -> None:
@@ -448,11 +513,14 @@ def test_cli_parses_every_option() -> None:
         "gdperceptron reproduce --quick --out o --only spectrum,predecessor --force "
         "--executor ray --workers 3 --ray-address auto --data-dir d"
     )
+    quick = build_parser().parse_args(["reproduce", "--quick"])
+    resolve_defaults(quick)
+    assert quick.out == "results-quick"
     dflt = build_parser().parse_args(["reproduce"])
     assert (dflt.quick, dflt.force, dflt.out, dflt.only, dflt.executor, dflt.workers) == (
         False,
         False,
-        "results",
+        None,  # resolved when the command runs: results, or results-quick with --quick
         None,
         "local",
         None,

@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from gdperceptron._jax import jax, jnp
+from gdperceptron._jax import float64, jax, jnp
 from gdperceptron.analysis.spectral import lambda2
 from gdperceptron.data.synthetic import minimal_example_reduced
 from gdperceptron.engines.algorithms import check_step, margins_fn, perceptron_step
@@ -196,6 +196,7 @@ def _solve(
     return np.asarray(state[2], dtype=np.int64)[inverse.ravel()], total
 
 
+@float64
 def iterations_to_solve(
     model_name: str,
     d: int,
@@ -255,6 +256,57 @@ def iterations_to_solve(
             raise GDPerceptronError("theta0 contains non-finite values")
     counts, _ = _solve(model_name, d, mu=mu, step=step, theta0=theta0, max_iter=max_iter)
     return counts
+
+
+@functools.lru_cache(maxsize=1)
+def _perceptron_loop() -> Callable:
+    def loop(d, mu, max_iter):
+        def hard(m):
+            return jnp.where(m < 0, 1.0, jnp.where(m == 0, 0.5, 0.0))
+
+        def solved(a, b):
+            return (a > 0) & (-(a + mu * b) > 0)
+
+        def body(state):
+            a, b, t = state
+            w1, w2 = hard(a), hard(-(a + mu * b))
+            return a + w1 * d - w2 * (d + mu), b + w1 - w2 * (1.0 + mu), t + 1
+
+        def more(state):
+            return ~solved(state[0], state[1]) & (state[2] < max_iter)
+
+        zero = jnp.asarray(0.0, jnp.float64)
+        a, b, t = jax.lax.while_loop(more, body, (zero, zero, jnp.asarray(0, jnp.int64)))
+        return jnp.where(solved(a, b), t, -1)
+
+    return jax.jit(loop)
+
+
+@float64
+def perceptron_iterations(d: int, *, mu: float = 1.0, max_iter: int | None = None) -> int:
+    """Iterations of the hard batch perceptron (``w_i = 1[m_i < 0] + 1/2 1[m_i = 0]``,
+    docs/theory/reduction.md) from ``v_0 = 0`` to separate the minimal example with the
+    linear model, or ``-1`` when not within ``max_iter`` (default :func:`default_max_iter`).
+
+    From ``v_0 = 0`` the count does not depend on the step (the hard weights see only
+    signs), so the step is taken as ``2`` (``eta / n = 1``) and the run is followed in the
+    two numbers ``A = <v, 1_d>`` and ``B = <v, e_1>``: ``m_1 = A``, ``m_2 = -(A + mu B)``,
+    ``A += w_1 d - w_2 (d + mu)``, ``B += w_1 - w_2 (1 + mu)``. For a dyadic ``mu`` (e.g. 1)
+    every value is a dyadic rational below ``2^53``, so the ties ``m_i = 0`` (weight 1/2),
+    which recur on these integer data, are met exactly. The reduced coordinates of
+    :func:`iterations_to_solve` (``sqrt(d - 2)`` entries) round them away: they are exact
+    for GD, whose weights are continuous, but not for the hard weights.
+
+    Example:
+        >>> perceptron_iterations(10)
+        20
+    """
+    d = _check_d(d)
+    mu = _check_mu(mu)
+    budget = default_max_iter("linear", d, mu) if max_iter is None else max_iter
+    budget = _check_positive_int(budget, "max_iter", 0)
+    out = _perceptron_loop()(np.float64(d), np.float64(mu), np.int64(budget))
+    return int(out)
 
 
 def complexity_sweep(

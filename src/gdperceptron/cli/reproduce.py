@@ -1,16 +1,21 @@
 """``gdperceptron reproduce``: every experiment, cached, with figures and an HTML report.
 
-Output folder (default ``./results``): ``results.sqlite``, ``figures/`` and
-``report/index.html``. A rerun computes only the tasks that are not saved yet; ``--force``
-recomputes those of the selected experiments. Exit status: 0 when every experiment ran
-(whatever its verdict), 1 when one failed, 2 on bad input or an unusable output folder,
-130 when interrupted (Ctrl-C) and 143 when terminated (SIGTERM); finished tasks are kept
-in every case.
+Output folder (default ``./results``, ``./results-quick`` with ``--quick``: the two never
+share a folder): ``results.sqlite``, ``figures/`` and ``report/index.html``. Local data
+sets (Fashion-MNIST, MNIST, CIFAR-10) are read from ``--data-dir``, else
+``$GDPERCEPTRON_DATA_DIR``, else ``/usr/share/datasets`` (where Debian's
+``dataset-fashion-mnist`` installs Fashion-MNIST); the experiments that need a missing set
+say so in one line and the report marks them not run. A rerun computes only the tasks
+that are not saved yet; ``--force`` recomputes those of the selected experiments. Exit
+status: 0 when every experiment ran (whatever its verdict), 1 when one failed, 2 on bad
+input or an unusable output folder, 130 when interrupted (Ctrl-C) and 143 when terminated
+(SIGTERM); finished tasks are kept in every case.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 
@@ -78,17 +83,30 @@ def _command(args: argparse.Namespace) -> str:
     return shlex.join(parts)
 
 
-def _check_data_dir(path: str | None) -> None:
-    import os
+def _check_data_dir(path: str | None, where: str = "--data-dir") -> None:
     from pathlib import Path
 
     if path is None:
         return
     folder = Path(path)
     if not folder.is_dir():
-        raise GDPerceptronError(f"--data-dir {path}: not a folder")
+        raise GDPerceptronError(f"{where} {path}: not a folder")
     if not os.access(folder, os.R_OK | os.X_OK):
-        raise GDPerceptronError(f"--data-dir {path}: the folder is not readable")
+        raise GDPerceptronError(f"{where} {path}: the folder is not readable")
+
+
+def resolve_defaults(args: argparse.Namespace) -> str:
+    """Fill in ``--out`` (``results``, or ``results-quick`` with ``--quick``) and
+    ``--data-dir`` (:func:`gdperceptron.data.loaders.default_data_dir`); return where the
+    data folder came from, for error messages."""
+    if args.out is None:
+        args.out = "results-quick" if args.quick else "results"
+    if args.data_dir is not None:
+        return "--data-dir"
+    from gdperceptron.data.loaders import DATA_DIR_ENV, default_data_dir
+
+    args.data_dir = default_data_dir()
+    return DATA_DIR_ENV if os.environ.get(DATA_DIR_ENV) else "--data-dir"
 
 
 def _cmd(args: argparse.Namespace) -> int:
@@ -99,7 +117,8 @@ def _cmd(args: argparse.Namespace) -> int:
             "--workers does not apply to a Ray cluster (--ray-address): it sizes a new "
             "local instance"
         )
-    _check_data_dir(args.data_dir)
+    where = resolve_defaults(args)
+    _check_data_dir(args.data_dir, where)
     A.out_folder("--out", args.out)
     from gdperceptron.pipeline.reproduce import DB_NAME, reproduce
 
@@ -139,7 +158,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--quick", action="store_true", help="small versions of every experiment")
     p.add_argument(
-        "--out", type=A.nonempty(), default="results", help="output folder (default: results)"
+        "--out",
+        type=A.nonempty(),
+        default=None,
+        help="output folder (default: results, or results-quick with --quick)",
     )
     p.add_argument(
         "--only",
@@ -164,6 +186,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--data-dir",
         type=A.nonempty(),
         default=None,
-        help="folder with MNIST/FashionMNIST/CIFAR-10",
+        help="folder with Fashion-MNIST/MNIST/CIFAR-10 (default: $GDPERCEPTRON_DATA_DIR, "
+        "else /usr/share/datasets if it exists)",
     )
     p.set_defaults(func=_cmd)

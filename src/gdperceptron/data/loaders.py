@@ -582,3 +582,34 @@ def default_data_dir() -> str | None:
     if env:
         return env
     return SYSTEM_DATA_DIR if Path(SYSTEM_DATA_DIR).is_dir() else None
+
+
+_DISPLAY = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
+
+
+def local_data_note(data_dir: str | os.PathLike[str] | None) -> str:
+    """One line on the local image sets in ``data_dir``: where each is found, or that it
+    is not (files are located as the loaders locate them, not read).
+
+    Example:
+        >>> local_data_note(None)
+        'no data folder (MNIST, Fashion-MNIST, CIFAR-10 not run)'
+    """
+    if data_dir is None:
+        return f"no data folder ({', '.join(_DISPLAY.values())} not run)"
+    found, missing = [], []
+    for name, shown in _DISPLAY.items():
+        try:
+            files = data_files(name, data_dir)
+        except (GDPerceptronError, OSError):
+            missing.append(shown)
+            continue
+        kind = _implied_kind(files[0].parent)
+        if kind is not None and kind != name:  # the other kind's folder: not this set
+            missing.append(shown)
+        else:
+            found.append(f"{shown} in {files[0].parent}")
+    text = "; ".join(found) if found else f"nothing found in {data_dir}"
+    if missing:
+        text += f" ({', '.join(missing)}: not found, not run)"
+    return text

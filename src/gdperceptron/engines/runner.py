@@ -151,7 +151,12 @@ def summarize(config: RunConfig, traj: Trajectory) -> dict[str, Any]:
         "final_min_margin": float(traj.final_margins.min()),
         "elapsed_s": traj.elapsed_s,
         "engine": traj.config.get("engine", "full"),
-        "config": {**config.resolved(), "d": traj.config["d"], "n": traj.config["n"]},
+        "config": {
+            **config.resolved(),
+            "d": traj.config["d"],
+            "n": traj.config["n"],
+            **{k: traj.config[k] for k in ("standardized",) if k in traj.config},
+        },
         "versions": versions(),
         **({"note": traj.config["note"]} if "note" in traj.config else {}),
     }

@@ -306,7 +306,17 @@ def run_scaled(
         final_margins=final_margins,
         elapsed_s=elapsed,
         config={
-            **run_record(model, alg, gamma, max_iter, stop_when_solved, every, data.n, data.d),
+            **run_record(
+                model,
+                alg,
+                gamma,
+                max_iter,
+                stop_when_solved,
+                every,
+                data.n,
+                data.d,
+                data.info.get("standardized"),
+            ),  # fmt: skip
             "engine": "scaled",
             "degree": k,
             "log_norm": s_f,

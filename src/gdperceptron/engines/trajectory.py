@@ -334,8 +334,11 @@ def run_record(
     every: int,
     n: int,
     d: int,
+    standardized: bool | None = None,
 ) -> dict[str, Any]:
-    """The options every run loop records in ``Trajectory.config``."""
+    """The options every run loop records in ``Trajectory.config`` (``standardized`` only
+    for data whose loader records whether it standardized the features)."""
+    extra = {} if standardized is None else {"standardized": bool(standardized)}
     return {
         "model": model.name,
         "algorithm": alg.name,
@@ -345,6 +348,7 @@ def run_record(
         "record_every": every,
         "n": n,
         "d": d,
+        **extra,
     }
 
 
@@ -494,6 +498,7 @@ def run(
             every,
             data.n if mask is None else int(mask.sum()),
             data.d,
+            data.info.get("standardized"),
         ),  # fmt: skip
     )
     from gdperceptron.engines.outcome import classify  # the outcome module reads Trajectory

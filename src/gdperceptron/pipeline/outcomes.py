@@ -1,14 +1,17 @@
 """What one pipeline run produced: per-experiment outcomes and the run's header.
 
 Shared by :mod:`gdperceptron.pipeline.reproduce`, which makes them, and
-:mod:`gdperceptron.pipeline.report`, which renders them.
+:mod:`gdperceptron.pipeline.report`, which renders them. Outcomes are saved as JSON
+(:func:`outcome_to_dict`, :func:`outcome_from_dict`) so that a run of some experiments
+(``--only``) keeps the other experiments' sections of an earlier run in the report.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
-from gdperceptron.experiments.base import Analysis
+from gdperceptron.experiments.base import Analysis, SubClaim, Table
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,8 @@ class ExperimentOutcome:
         analysis: the :class:`Analysis`, or ``None`` if the experiment failed.
         figures: figure stems written under ``figures/``, the decisive one first.
         error: why the experiment failed, or ``None``.
+        ran_at: when the run that made this outcome started (ISO 8601, UTC).
+        earlier: True for a section kept from an earlier run (not run this time).
     """
 
     name: str
@@ -34,13 +39,50 @@ class ExperimentOutcome:
     analysis: Analysis | None = None
     figures: tuple[str, ...] = ()
     error: str | None = None
+    ran_at: str = ""
+    earlier: bool = False
 
     @property
     def status(self) -> str:
-        """``reproduced``, ``not reproduced`` or ``failed``."""
+        """``reproduced``, ``partly``, ``not reproduced``, ``not run`` or ``failed``."""
         if self.analysis is None:
             return "failed"
-        return "reproduced" if self.analysis.reproduced else "not reproduced"
+        return self.analysis.status
+
+
+def outcome_to_dict(outcome: ExperimentOutcome) -> dict[str, Any]:
+    """A JSON-ready dict of ``outcome`` (its analysis included)."""
+    out = asdict(outcome)
+    out["earlier"] = False
+    return out
+
+
+def outcome_from_dict(data: dict[str, Any]) -> ExperimentOutcome:
+    """The outcome saved by :func:`outcome_to_dict`, marked ``earlier``."""
+    a = data.get("analysis")
+    analysis = None
+    if a is not None:
+        claims = tuple(SubClaim(**c) for c in a.get("claims", ()))
+        tables = tuple(Table(**t) for t in a.get("tables", ()))
+        analysis = Analysis(
+            reproduced=a.get("reproduced"),
+            verdict=a.get("verdict", ""),
+            table=list(a.get("table", [])),
+            numbers=dict(a.get("numbers", {})),
+            decisive_figure=a.get("decisive_figure", ""),
+            claims=claims,
+            tables=tables,
+        )
+    fields = {k: data[k] for k in ("name", "title", "claim", "n_tasks", "n_computed",
+                                   "n_cached", "wall_s")}  # fmt: skip
+    return ExperimentOutcome(
+        **fields,
+        analysis=analysis,
+        figures=tuple(data.get("figures", ())),
+        error=data.get("error"),
+        ran_at=data.get("ran_at", ""),
+        earlier=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -55,3 +97,5 @@ class RunInfo:
     total_s: float
     versions: dict[str, str] = field(default_factory=dict)
     command: str = ""
+    data_dir: str | None = None
+    data_note: str = ""

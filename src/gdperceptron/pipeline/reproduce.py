@@ -10,6 +10,11 @@ Finally ``report/index.html`` is written. The output folder::
     OUT/figures/NAME.png    and NAME.pdf, written by each experiment's ``plot`` (only when
                             the records it reads or its code changed)
     OUT/report/index.html   one section per experiment
+    OUT/report/sections/    each experiment's last outcome as JSON: a run of some
+                            experiments keeps the others' sections in the report
+
+The folder holds one mode: a quick run refuses a folder of full results and the
+other way round (``metadata.mode``), so that the two never mix.
 
 A failure inside one experiment (a task, ``analyze`` or ``plot`` raising) is reported in
 the summary and the report and the pipeline goes on with the next experiment; the
@@ -19,17 +24,19 @@ finished tasks stay saved, so a rerun after the fix computes only what is missin
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
+from gdperceptron.data.loaders import local_data_note
 from gdperceptron.errors import GDPerceptronError
 from gdperceptron.experiments.base import Analysis, Experiment
 from gdperceptron.pipeline.cache import (
@@ -38,6 +45,7 @@ from gdperceptron.pipeline.cache import (
     code_version,
     delete_tasks,
     load_records,
+    metadata,
     now_iso,
     open_store,
     resolve_params,
@@ -47,11 +55,17 @@ from gdperceptron.pipeline.cache import (
     to_json,
 )
 from gdperceptron.pipeline.executors import Executor, check_options, make_executor
-from gdperceptron.pipeline.outcomes import ExperimentOutcome, RunInfo
+from gdperceptron.pipeline.outcomes import (
+    ExperimentOutcome,
+    RunInfo,
+    outcome_from_dict,
+    outcome_to_dict,
+)
 from gdperceptron.pipeline.report import summary_table, write_report
 
 DB_NAME = "results.sqlite"
 FIGURES_DIR = "figures"
+SECTIONS_DIR = "report/sections"
 Log = Callable[[str], None]
 
 
@@ -289,6 +303,8 @@ def reproduce(
         log(f"executor: {held[0].describe()}")
     try:
         conn = open_store(database, recover=force)
+        _check_mode(conn, database, quick)
+        log(f"local data: {local_data_note(data_dir)}")
     except BaseException:
         for ex in held:
             ex.close()
@@ -303,18 +319,19 @@ def reproduce(
     outcomes: list[ExperimentOutcome] = []
     try:
         for exp in experiments:
-            outcomes.append(
-                run_experiment(
-                    conn,
-                    exp,
-                    get_executor,
-                    quick=quick,
-                    force=force,
-                    data_dir=data_dir,
-                    figures_dir=out / FIGURES_DIR,
-                    log=log,
-                )
+            outcome = run_experiment(
+                conn,
+                exp,
+                get_executor,
+                quick=quick,
+                force=force,
+                data_dir=data_dir,
+                figures_dir=out / FIGURES_DIR,
+                log=log,
             )
+            outcome = replace(outcome, ran_at=started)
+            _save_section(out, outcome)
+            outcomes.append(outcome)
     finally:
         for ex in held:
             ex.close()
@@ -328,6 +345,53 @@ def reproduce(
         total_s=time.perf_counter() - t0,
         versions=versions(),
         command=command,
+        data_dir=None if data_dir is None else str(data_dir),
+        data_note=local_data_note(data_dir),
     )
-    report = write_report(out, info, outcomes)
+    report = write_report(out, info, _with_earlier_sections(out, outcomes))
     return RunSummary(info, tuple(outcomes), report, database)
+
+
+def _check_mode(conn: sqlite3.Connection, database: Path, quick: bool) -> None:
+    """Record the folder's mode on first use; refuse a run of the other mode."""
+    mode = "quick" if quick else "full"
+    with conn:
+        conn.execute("INSERT OR IGNORE INTO metadata (key, value) VALUES ('mode', ?)", (mode,))
+    held = metadata(conn)["mode"]
+    if held != mode:
+        conn.close()
+        other = "--quick " if held == "quick" else ""
+        raise GDPerceptronError(
+            f"{database.parent} holds {held} results; a {mode} run would mix with them: "
+            f"choose another --out (quick runs default to results-quick), or run "
+            f"'gdperceptron reproduce {other}--out {database.parent}'"
+        )
+
+
+def _save_section(out: Path, outcome: ExperimentOutcome) -> None:
+    """``OUT/report/sections/NAME.json``: this outcome, written atomically."""
+    folder = out / SECTIONS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{outcome.name}.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(outcome_to_dict(outcome), default=str), encoding="utf-8")
+    tmp.replace(path)
+
+
+def _with_earlier_sections(out: Path, outcomes: list[ExperimentOutcome]) -> list[ExperimentOutcome]:
+    """This run's outcomes plus the saved sections of registered experiments that did not
+    run this time (an unreadable section file is left out), in registry order."""
+    from gdperceptron.experiments import NAMES
+
+    ran = {o.name for o in outcomes}
+    merged = list(outcomes)
+    for name in NAMES:
+        path = out / SECTIONS_DIR / f"{name}.json"
+        if name in ran or not path.is_file():
+            continue
+        try:
+            merged.append(outcome_from_dict(json.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError, TypeError, KeyError):
+            continue
+    order = {name: i for i, name in enumerate(NAMES)}
+    return sorted(merged, key=lambda o: order.get(o.name, len(order)))
