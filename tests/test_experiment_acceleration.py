@@ -251,8 +251,8 @@ def test_tasks_read_a_data_folder(tmp_path):
     folder = tmp_path / "fashion-mnist"
     folder.mkdir()
     rng = np.random.default_rng(0)
-    _write_idx(folder / "train-images-idx3-ubyte", rng.integers(0, 256, (3000, 28, 28)))
-    _write_idx(folder / "train-labels-idx1-ubyte", np.arange(3000) % 10)
+    _write_idx(folder / "train-images-idx3-ubyte", rng.integers(0, 256, (6000, 28, 28)))
+    _write_idx(folder / "train-labels-idx1-ubyte", np.arange(6000) % 10)
     tasks = acc.tasks_with_data(False, str(tmp_path))
     fm = [t for t in tasks if t.get("data") == acc.FMNIST]
     assert fm and all(t["part"] == "run" and t["data_dir"] == str(tmp_path) for t in fm)
