@@ -216,6 +216,39 @@ def test_editing_the_experiment_module_changes_keys(tmp_path: Path) -> None:
     assert task_key({"a": 1, "b": [1, 2]}, before) == task_key({"b": (1, 2), "a": 1}, before)
 
 
+def test_editing_a_helper_module_changes_keys(tmp_path: Path) -> None:
+    """The key covers the modules of the experiment's package that it imports (directly,
+    relatively or through each other), and no module outside the package."""
+    pkg = tmp_path / "gdp_probe_pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "exp.py").write_text(
+        "from gdp_probe_pkg.stats import f\nimport json\n\n"
+        "def run_task(params):\n    return {'x': f()}\n"
+    )
+    (pkg / "stats.py").write_text("from . import deep\n\ndef f():\n    return deep.g()\n")
+    (pkg / "deep.py").write_text("def g():\n    return 1\n")
+    (pkg / "unused.py").write_text("X = 1\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        from gdp_probe_pkg import exp
+
+        versions = [code_version(exp.run_task)]
+        for name, text in (
+            ("deep", "def g():\n    return 2\n"),
+            ("stats", "from . import deep\n\ndef f():\n    return -deep.g()\n"),
+            ("unused", "X = 2\n"),
+        ):
+            (pkg / f"{name}.py").write_text(text)
+            versions.append(code_version(exp.run_task))
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [m for m in sys.modules if m.startswith("gdp_probe_pkg")]:
+            sys.modules.pop(name)
+    assert len(set(versions[:3])) == 3  # the helper and the helper's helper count
+    assert versions[3] == versions[2]  # a module it does not import does not
+
+
 @pytest.mark.parametrize("force", [False, True])
 def test_corrupt_file_is_never_reused(fake: Experiment, tmp_path: Path, force: bool) -> None:
     db = tmp_path / "results.sqlite"

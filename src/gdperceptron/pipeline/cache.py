@@ -23,7 +23,9 @@ pandas: ``pd.read_sql("select * from tasks", sqlite3.connect(path))``.
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import importlib.util
 import inspect
 import json
 import sqlite3
@@ -115,21 +117,86 @@ def resolve_params(params: Params) -> Params:
     return json.loads(to_json(params, what="task params"))
 
 
-def code_version(run_task: Any) -> str:
-    """``<gdperceptron.__version__>+<sha256 of the source file that defines run_task>``.
+def _imported_names(source: bytes, package: str) -> list[str]:
+    """Absolute names of the modules (and of names in them) that ``source`` imports, with
+    relative imports resolved against ``package``."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                parent = ".".join(parts[: len(parts) - node.level + 1])
+                base = f"{parent}.{base}" if base else parent
+            names += [base] + [f"{base}.{a.name}" for a in node.names]
+    return names
 
-    Editing the experiment module changes the version and so every key of its tasks.
+
+def _module_sources(module_name: str) -> list[tuple[str, bytes]]:
+    """The source of ``module_name`` and of every module of its own package that it imports,
+    directly or through each other (sorted by name): the code that decides its results."""
+    package = module_name.rpartition(".")[0]
+    found: dict[str, bytes] = {}
+    todo = [module_name]
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError, AttributeError):
+            spec = None
+        if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+            continue
+        try:
+            source = Path(spec.origin).read_bytes()
+        except OSError:
+            continue
+        found[name] = source
+        todo += [
+            n for n in _imported_names(source, package)
+            if package and n.startswith(package + ".") and n not in found
+        ]  # fmt: skip
+    return sorted(found.items())
+
+
+def code_version(run_task: Any) -> str:
+    """``<gdperceptron.__version__>+<sha256 of the experiment's sources>``: the source file
+    that defines ``run_task`` and every module of its package that it imports (directly or
+    through each other; for the registry, the ``gdperceptron.experiments`` helpers).
+
+    Editing the experiment module or a helper module it uses changes the version and so
+    every key of its tasks.
     """
     from gdperceptron import __version__
 
-    module = sys.modules.get(getattr(run_task, "__module__", None) or "")
-    try:
-        source = Path(inspect.getsourcefile(module) or "").read_bytes() if module else b""
-    except (TypeError, OSError):
-        source = b""
-    if not source:
-        source = repr(getattr(run_task, "__qualname__", run_task)).encode()
-    return f"{__version__}+{hashlib.sha256(source).hexdigest()[:16]}"
+    name = getattr(run_task, "__module__", None) or ""
+    module = sys.modules.get(name)
+    sources: list[tuple[str, bytes]] = []
+    if module is not None:
+        try:
+            path = inspect.getsourcefile(module)
+        except TypeError:
+            path = None
+        if path:
+            sources = _module_sources(name) if name.count(".") else []
+            if not sources:
+                try:
+                    sources = [(name, Path(path).read_bytes())]
+                except OSError:
+                    sources = []
+    digest = hashlib.sha256()
+    for mod, source in sources:
+        digest.update(mod.encode() + b"\0" + hashlib.sha256(source).digest())
+    if not sources:
+        digest.update(repr(getattr(run_task, "__qualname__", run_task)).encode())
+    return f"{__version__}+{digest.hexdigest()[:16]}"
 
 
 def task_key(params: Params, code: str, data: str | None = None) -> str:
