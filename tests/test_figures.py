@@ -69,7 +69,7 @@ def test_key_depends_on_the_plotting_code(tmp_path: Path) -> None:
     from gdperceptron.experiments import complexity
 
     plot = CountingPlot()
-    assert figure_key(RECORDS, plot) != figure_key(RECORDS, complexity.plot)
+    assert figure_key(RECORDS, plot) != figure_key(RECORDS, complexity.EXPERIMENT.plot)
     assert figure_key(RECORDS, plot) != figure_key(RECORDS[:1], plot)
     assert len({figure_key(RECORDS, plot) for _ in range(3)}) == 1
 
@@ -108,3 +108,29 @@ def test_save_figure_gives_the_image_of_plain_savefig(tmp_path: Path) -> None:
     assert once.shape == plain.shape
     assert np.array_equal(once, plain)
     assert (tmp_path / "once.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_key_depends_on_the_plot_helpers(tmp_path: Path) -> None:
+    """A plot whose drawing lives in a helper module of its package is redrawn when that
+    helper changes."""
+    import sys
+
+    pkg = tmp_path / "gdp_fig_probe"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "exp.py").write_text(
+        "from gdp_fig_probe import draw\n\ndef plot(r, o):\n    return draw.go(r, o)\n"
+    )
+    (pkg / "draw.py").write_text("def go(r, o):\n    return []\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        from gdp_fig_probe import exp
+
+        before = figure_key(RECORDS, exp.plot)
+        (pkg / "draw.py").write_text("def go(r, o):\n    return ['other']\n")
+        after = figure_key(RECORDS, exp.plot)
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [m for m in sys.modules if m.startswith("gdp_fig_probe")]:
+            sys.modules.pop(name)
+    assert before != after

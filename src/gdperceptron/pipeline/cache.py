@@ -23,9 +23,7 @@ pandas: ``pd.read_sql("select * from tasks", sqlite3.connect(path))``.
 
 from __future__ import annotations
 
-import ast
 import hashlib
-import importlib.util
 import inspect
 import json
 import sqlite3
@@ -40,6 +38,7 @@ import numpy as np
 
 from gdperceptron.errors import GDPerceptronError
 from gdperceptron.experiments.base import Params, Record
+from gdperceptron.experiments.sources import module_sources
 
 SCHEMA_ID = "gdperceptron-results"
 SCHEMA_VERSION = 1
@@ -117,55 +116,6 @@ def resolve_params(params: Params) -> Params:
     return json.loads(to_json(params, what="task params"))
 
 
-def _imported_names(source: bytes, package: str) -> list[str]:
-    """Absolute names of the modules (and of names in them) that ``source`` imports, with
-    relative imports resolved against ``package``."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return []
-    names: list[str] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names += [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".")
-                parent = ".".join(parts[: len(parts) - node.level + 1])
-                base = f"{parent}.{base}" if base else parent
-            names += [base] + [f"{base}.{a.name}" for a in node.names]
-    return names
-
-
-def _module_sources(module_name: str) -> list[tuple[str, bytes]]:
-    """The source of ``module_name`` and of every module of its own package that it imports,
-    directly or through each other (sorted by name): the code that decides its results."""
-    package = module_name.rpartition(".")[0]
-    found: dict[str, bytes] = {}
-    todo = [module_name]
-    while todo:
-        name = todo.pop()
-        if name in found:
-            continue
-        try:
-            spec = importlib.util.find_spec(name)
-        except (ImportError, ValueError, AttributeError):
-            spec = None
-        if spec is None or not spec.origin or not spec.origin.endswith(".py"):
-            continue
-        try:
-            source = Path(spec.origin).read_bytes()
-        except OSError:
-            continue
-        found[name] = source
-        todo += [
-            n for n in _imported_names(source, package)
-            if package and n.startswith(package + ".") and n not in found
-        ]  # fmt: skip
-    return sorted(found.items())
-
-
 def code_version(run_task: Any) -> str:
     """``<gdperceptron.__version__>+<sha256 of the experiment's sources>``: the source file
     that defines ``run_task`` and every module of its package that it imports (directly or
@@ -185,7 +135,7 @@ def code_version(run_task: Any) -> str:
         except TypeError:
             path = None
         if path:
-            sources = _module_sources(name) if name.count(".") else []
+            sources = module_sources(name) if name.count(".") else []
             if not sources:
                 try:
                     sources = [(name, Path(path).read_bytes())]
