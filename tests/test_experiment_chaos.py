@@ -5,16 +5,12 @@ and its verdict rules on synthetic runs made to pass, to be `partly` and to fail
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 from scipy.special import expit
 
 from gdperceptron import breast_cancer, linear, max_margin_direction
 from gdperceptron.experiments import chaos as ch
-from gdperceptron.experiments import get_experiment
-from gdperceptron.experiments.base import SubClaim
 
 
 def test_jvp_exponent_equals_scalar_closed_form():
@@ -124,19 +120,8 @@ def test_start_classes_and_claims():
     assert verdict(_start(long_run), _start(calm, overflow_huge=True)) == "not reproduced"
 
 
-def test_quick_run_is_well_formed(tmp_path):
-    exp = get_experiment("chaos")
-    params = [json.loads(json.dumps(p)) for p in exp.make_tasks(True, None)]
-    records = [(p, json.loads(json.dumps(exp.run_task(p)))) for p in params]
-    analysis = exp.analyze(records)
-    assert analysis.claims and all(isinstance(c, SubClaim) for c in analysis.claims)
-    assert len({c.number for c in analysis.claims}) == len(analysis.claims)
-    assert all(c.criterion for c in analysis.claims)
-    for table in analysis.tables:
-        assert table.rows and all(isinstance(v, (int, float, str, type(None)))
-                                  for row in table.rows for v in row.values())  # fmt: skip
-    json.dumps(analysis.numbers)
+def test_quick_run_specifics(quick_run):
+    """What the quick run of chaos must show beyond the registry-wide checks of
+    tests/test_experiments.py::test_quick_run_is_well_formed (same shared run)."""
+    exp, records, analysis, stems, out = quick_run("chaos")
     assert analysis.numbers["data0_linearly_separable"] is False
-    stems = exp.plot(records, tmp_path)
-    assert analysis.decisive_figure in stems
-    assert (tmp_path / f"{analysis.decisive_figure}.png").stat().st_size > 1000

@@ -5,7 +5,6 @@ the max-margin QP), and its three verdict rules on synthetic sweeps made to pass
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
@@ -14,9 +13,7 @@ from scipy.optimize import linprog
 from scipy.special import expit
 
 from gdperceptron import breast_cancer, gaussian, linear, max_margin_direction
-from gdperceptron.experiments import get_experiment
 from gdperceptron.experiments import oscillations as osc
-from gdperceptron.experiments.base import SubClaim
 
 
 def test_one_run_matches_numpy_gd():
@@ -139,23 +136,12 @@ def test_loss_rule():
     assert verdict(_sweep(WHOLE, loss=(1.0, 0.5))) == "not reproduced"  # loss not higher
 
 
-def test_quick_run_is_well_formed(tmp_path):
-    exp = get_experiment("oscillations")
-    params = [json.loads(json.dumps(p)) for p in exp.make_tasks(True, None)]
-    records = [(p, json.loads(json.dumps(exp.run_task(p)))) for p in params]
-    analysis = exp.analyze(records)
-    assert analysis.claims and all(isinstance(c, SubClaim) for c in analysis.claims)
-    assert len({c.number for c in analysis.claims}) == len(analysis.claims)
-    assert all(c.criterion for c in analysis.claims)
-    for table in analysis.tables:
-        assert table.rows and all(isinstance(v, (int, float, str, type(None)))
-                                  for row in table.rows for v in row.values())  # fmt: skip
-    json.dumps(analysis.numbers)
+def test_quick_run_specifics(quick_run):
+    """What the quick run of oscillations must show beyond the registry-wide checks of
+    tests/test_experiments.py::test_quick_run_is_well_formed (same shared run)."""
+    exp, records, analysis, stems, out = quick_run("oscillations")
     runs = records[0][1]["runs"]
     assert all(r["outcome"] in ("solved", "diverged", "stalled", "max_iter") for r in runs)
     # the scaled engine never leaves a network run non-finite
     assert all(r["log10_max_loss"] is not None and math.isfinite(r["log10_max_loss"])
                for r in runs)  # fmt: skip
-    stems = exp.plot(records, tmp_path)
-    assert analysis.decisive_figure in stems
-    assert (tmp_path / f"{analysis.decisive_figure}.png").stat().st_size > 1000

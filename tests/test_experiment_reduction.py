@@ -4,7 +4,6 @@ made to pass, to be `partly` and to fail."""
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
@@ -12,9 +11,7 @@ import pytest
 from scipy.special import expit
 
 from gdperceptron import breast_cancer, linear, make_dataset, perceptron_step, two_layer
-from gdperceptron.experiments import get_experiment
 from gdperceptron.experiments import reduction as red
-from gdperceptron.experiments.base import SubClaim
 
 
 def _hard(m: np.ndarray) -> np.ndarray:
@@ -154,23 +151,12 @@ def test_linear_rule_needs_the_theorem_distance():
     assert _verdicts(recs) == {"1": "not reproduced"}
 
 
-def test_quick_run_is_well_formed(tmp_path):
-    exp = get_experiment("reduction")
-    params = [json.loads(json.dumps(p)) for p in exp.make_tasks(True, None)]
-    records = [(p, json.loads(json.dumps(exp.run_task(p)))) for p in params]
-    analysis = exp.analyze(records)
-    assert analysis.claims and all(isinstance(c, SubClaim) for c in analysis.claims)
-    assert len({c.number for c in analysis.claims}) == len(analysis.claims)
-    assert all(c.criterion for c in analysis.claims)
-    for table in analysis.tables:
-        assert table.rows and all(isinstance(v, (int, float, str, type(None)))
-                                  for row in table.rows for v in row.values())  # fmt: skip
-    json.dumps(analysis.numbers)
+def test_quick_run_specifics(quick_run):
+    """What the quick run of reduction must show beyond the registry-wide checks of
+    tests/test_experiments.py::test_quick_run_is_well_formed (same shared run)."""
+    exp, records, analysis, stems, out = quick_run("reduction")
     # quick: the network on breast cancer; restarted at theta_1 it tracks the perceptron
     assert {c.number for c in analysis.claims} == {"2", "3"}
     assert analysis.numbers["restart_gap_t10_at_gamma_max_breast-cancer_two-layer_seed_0"] <= 1e-6
     limit = analysis.numbers["first_step_limit_breast-cancer_two-layer_seed_0"]
     assert not math.isnan(limit) and limit > 0.01
-    stems = exp.plot(records, tmp_path)
-    assert analysis.decisive_figure in stems
-    assert (tmp_path / f"{analysis.decisive_figure}.png").stat().st_size > 1000

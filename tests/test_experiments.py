@@ -10,37 +10,20 @@ import json
 import numpy as np
 import pytest
 
-from gdperceptron.experiments import NAMES, Analysis, get_experiment
+from gdperceptron.experiments import NAMES, Analysis
 from gdperceptron.experiments.base import VERDICTS, SubClaim, overall_status
 
 MINE = NAMES
 PLAIN = (int, float, str, bool, type(None), np.integer, np.floating)
 
 
-@pytest.fixture(scope="module")
-def quick(tmp_path_factory):
-    """``name -> (experiment, records, analysis, stems, out_dir)`` of a quick run, cached."""
-    cache: dict[str, tuple] = {}
-
-    def get(name: str) -> tuple:
-        if name not in cache:
-            exp = get_experiment(name)
-            params = [json.loads(json.dumps(p)) for p in exp.make_tasks(True, None)]
-            records = [(p, json.loads(json.dumps(exp.run_task(p)))) for p in params]
-            out = tmp_path_factory.mktemp(name)
-            cache[name] = (exp, records, exp.analyze(records), exp.plot(records, out), out)
-        return cache[name]
-
-    return get
-
-
 @pytest.mark.parametrize("name", MINE)
-def test_quick_run_is_well_formed(quick, name):
+def test_quick_run_is_well_formed(quick_run, name):
     """The quick run of every experiment gives what the report renders: numbered
     sub-claims with a rule, evidence and one of the four verdicts; tables of plain cells
     (numbers or short texts, never a container's repr); JSON-able named numbers; the
     decisive figure among those written."""
-    exp, records, analysis, stems, out = quick(name)
+    exp, records, analysis, stems, out = quick_run(name)
     assert exp.name == name
     assert records and all(isinstance(r, dict) for _, r in records)
     assert isinstance(analysis, Analysis) and analysis.claims
