@@ -10,15 +10,15 @@ of the last drawing with the same key is still there, nothing is drawn again.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import os
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import matplotlib
+
+from gdperceptron.experiments.sources import source_fingerprint
 
 matplotlib.use("Agg")
 
@@ -62,36 +62,13 @@ def save_figure(fig, out_dir: str | Path, stem: str) -> str:
     return stem
 
 
-def _source(fn: Any) -> bytes:
-    """Sources of the module that defines ``fn`` and of the modules of its package that it
-    imports (:func:`~gdperceptron.experiments.sources.module_sources`); the qualified name
-    of ``fn`` when it has no source file."""
-    from gdperceptron.experiments.sources import module_sources
-
-    name = getattr(fn, "__module__", None) or ""
-    module = sys.modules.get(name)
-    try:
-        path = inspect.getsourcefile(module) if module else None
-    except TypeError:
-        path = None
-    found = module_sources(name) if path and name.count(".") else []
-    if not found and path:
-        try:
-            found = [(name, Path(path).read_bytes())]
-        except OSError:
-            found = []
-    if not found:
-        return repr(getattr(fn, "__qualname__", fn)).encode()
-    return b"".join(n.encode() + b"\0" + hashlib.sha256(src).digest() for n, src in found)
-
-
 def figure_key(records: Sequence[Any], plot: Callable) -> str:
     """sha256 (hex) of the records' canonical JSON, the sources of ``plot``'s module and of
     the modules of its package it imports, and of this module, and the matplotlib version:
     what determines the drawn files."""
     h = hashlib.sha256()
     text = json.dumps(list(records), sort_keys=True, separators=(",", ":"), default=repr)
-    for part in (text.encode(), _source(plot), Path(__file__).read_bytes()):
+    for part in (text.encode(), source_fingerprint(plot), Path(__file__).read_bytes()):
         h.update(hashlib.sha256(part).digest())
     h.update(matplotlib.__version__.encode())
     return h.hexdigest()

@@ -8,8 +8,12 @@ through each other), so that task keys and figure keys change when any of them i
 from __future__ import annotations
 
 import ast
+import hashlib
 import importlib.util
+import inspect
+import sys
 from pathlib import Path
+from typing import Any
 
 
 def _imported_names(source: bytes, package: str) -> list[str]:
@@ -59,3 +63,25 @@ def module_sources(module_name: str) -> list[tuple[str, bytes]]:
             if package and n.startswith(package + ".") and n not in found
         ]  # fmt: skip
     return sorted(found.items())
+
+
+def source_fingerprint(fn: Any) -> bytes:
+    """What identifies the code of ``fn``: for each module of :func:`module_sources` of the
+    module that defines it, the module's name, a NUL and the sha256 of its source,
+    concatenated in name order (only that module's file for a top-level module); the
+    ``repr`` of its qualified name when it has no source file."""
+    name = getattr(fn, "__module__", None) or ""
+    module = sys.modules.get(name)
+    try:
+        path = inspect.getsourcefile(module) if module else None
+    except TypeError:
+        path = None
+    found = module_sources(name) if path and name.count(".") else []
+    if not found and path:
+        try:
+            found = [(name, Path(path).read_bytes())]
+        except OSError:
+            found = []
+    if not found:
+        return repr(getattr(fn, "__qualname__", fn)).encode()
+    return b"".join(n.encode() + b"\0" + hashlib.sha256(src).digest() for n, src in found)

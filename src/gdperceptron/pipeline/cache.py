@@ -24,10 +24,8 @@ pandas: ``pd.read_sql("select * from tasks", sqlite3.connect(path))``.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import sqlite3
-import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -38,7 +36,7 @@ import numpy as np
 
 from gdperceptron.errors import GDPerceptronError
 from gdperceptron.experiments.base import Params, Record
-from gdperceptron.experiments.sources import module_sources
+from gdperceptron.experiments.sources import source_fingerprint
 
 SCHEMA_ID = "gdperceptron-results"
 SCHEMA_VERSION = 1
@@ -126,26 +124,7 @@ def code_version(run_task: Any) -> str:
     """
     from gdperceptron import __version__
 
-    name = getattr(run_task, "__module__", None) or ""
-    module = sys.modules.get(name)
-    sources: list[tuple[str, bytes]] = []
-    if module is not None:
-        try:
-            path = inspect.getsourcefile(module)
-        except TypeError:
-            path = None
-        if path:
-            sources = module_sources(name) if name.count(".") else []
-            if not sources:
-                try:
-                    sources = [(name, Path(path).read_bytes())]
-                except OSError:
-                    sources = []
-    digest = hashlib.sha256()
-    for mod, source in sources:
-        digest.update(mod.encode() + b"\0" + hashlib.sha256(source).digest())
-    if not sources:
-        digest.update(repr(getattr(run_task, "__qualname__", run_task)).encode())
+    digest = hashlib.sha256(source_fingerprint(run_task))
     return f"{__version__}+{digest.hexdigest()[:16]}"
 
 
