@@ -29,7 +29,9 @@ from gdperceptron import (
 )
 from gdperceptron._jax import jax, jnp
 from gdperceptron.analysis.spectral import householder_involution
+from gdperceptron.engines import trajectory as trajectory_module
 from gdperceptron.engines.outcome import classify
+from gdperceptron.models.builtin import Involution, swap
 
 # ----------------------------------------------------------- NumPy reference loop
 
@@ -432,11 +434,22 @@ def test_elapsed_time_counts_the_steps_taken_not_a_warm_up_chunk() -> None:
         lambda d: linear(d),
         lambda d: gp.tied(d),
         lambda d: gp.tied(d, householder_involution(np.arange(1.0, d + 1))),
+        lambda d: gp.tied(d, swap(d, 1, 4)),
+        lambda d: gp.tied(d, Involution(d, perm=np.arange(d)[::-1].copy())),
         lambda d: gp.two_layer(d, 5, "relu"),
         lambda d: gp.two_layer(d, 4, "tanh", train_second_layer=False),
         lambda d: gp.mlp(d, 3, 3, "leaky_relu"),
     ],
-    ids=["linear", "tied", "tied-householder", "two-layer", "two-layer-fixed", "mlp"],
+    ids=[
+        "linear",
+        "tied",
+        "tied-householder",
+        "tied-swap-1-4",
+        "tied-reversal",
+        "two-layer",
+        "two-layer-fixed",
+        "mlp",
+    ],
 )
 def test_stored_transpose_path_gives_the_plain_trajectory(make, algorithm) -> None:
     rng = np.random.default_rng(5)
@@ -453,3 +466,22 @@ def test_stored_transpose_path_gives_the_plain_trajectory(make, algorithm) -> No
             fast.metrics[name], plain.metrics[name], rtol=1e-12, atol=1e-13, err_msg=name
         )
     np.testing.assert_allclose(fast.final_params, plain.final_params, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("algorithm", ["gd", "perceptron"])
+def test_permutation_stored_as_x_p_gives_the_same_trajectory(monkeypatch, algorithm) -> None:
+    # a permutation that moves more than MOVED_COLUMNS_MAX columns is stored as X P (and its
+    # transpose) instead of correcting X W^T on the moved columns: both paths agree
+    rng = np.random.default_rng(6)
+    data = gp.make_dataset(rng.standard_normal((30, 6)), np.tile([1.0, -1.0], 15))
+    model = gp.tied(6, swap(6, 2, 5))
+    kw = dict(theta0=model.initial_params(2, 1.0), max_iter=20, stop_when_solved=False)
+    moved = run(model, data, algorithm, 0.7, **kw)
+    monkeypatch.setattr(trajectory_module, "MOVED_COLUMNS_MAX", 0)
+    stored = run(model, data, algorithm, 0.7, **kw)
+    assert trajectory_module._moved_columns(model.first_layer.involution) is None
+    for name in moved.metrics:
+        np.testing.assert_allclose(
+            stored.metrics[name], moved.metrics[name], rtol=1e-12, atol=1e-13, err_msg=name
+        )
+    np.testing.assert_allclose(stored.final_params, moved.final_params, rtol=1e-12, atol=1e-13)

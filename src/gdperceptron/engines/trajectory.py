@@ -148,12 +148,16 @@ def _chunk_builder(
     record_error: bool,
     layer: tuple[Callable, int, int, int, int] | None,
     masked: bool = False,
+    moved: tuple[tuple[int, ...], tuple[int, ...]] | None = None,
 ) -> Callable:
     """``apply_ref -> run_chunk``: the pure chunk of at most ``chunk`` iterations. The model
     function is reached through a weak reference, alive while it is traced. With ``layer =
     (head, offset, rows, d, k)`` the margins are ``y * head(theta, H)`` with ``H`` from
     :func:`first_layer_products` over the ``k`` inputs (``arrays = (X_1..X_k, X_1^T..X_k^T)``);
-    otherwise ``y * apply(theta, X)`` (``arrays = (X,)``). ``masked``: the chunk also takes
+    otherwise ``y * apply(theta, X)`` (``arrays = (X,)``). ``moved = (S, pi(S))``: the
+    involution is a permutation ``pi`` moving only the few columns ``S``; then
+    ``arrays = (X, X^T, X[:, S])`` and ``(X P) W^T`` is ``X W^T`` corrected on ``S``, so that
+    both products of a step read the data once. ``masked``: the chunk also takes
     a sample mask and the number of samples kept; a left-out sample gets margin ``+inf``
     (weight 0, loss 0, never misclassified) and means divide by the number kept."""
     is_gd_weights = alg.weights is logistic_weights
@@ -168,12 +172,26 @@ def _chunk_builder(
                 def margins(th):
                     return y * apply(th, arrays[0])
 
-            else:
+            elif moved is None:
                 head, offset, rows, d, k = layer
 
                 def margins(th):
                     W = th[offset : offset + rows * d].reshape(rows, d)
                     return y * head(th, first_layer_products(W, arrays[:k], arrays[k:]))
+
+            else:
+                head, offset, rows, d, _ = layer
+                cols, images = moved
+
+                def margins(th):
+                    # X P W^T = X W^T + X_S (W_{pi(S)} - W_S)^T: P moves only the columns S
+                    W = th[offset : offset + rows * d].reshape(rows, d)
+                    A = first_layer_products(W, arrays[:1], arrays[1:2])
+                    # static one-column slices: their transposes are pads, fused into the
+                    # backward product's sum, where gathers would transpose to scatters
+                    moved_W = [W[:, i : i + 1] - W[:, j : j + 1] for i, j in zip(images, cols)]
+                    B = A + arrays[2] @ jnp.concatenate(moved_W, axis=1).T if cols else A
+                    return y * head(th, jnp.concatenate([A, B], axis=1))
 
             def records(m, vjp, sig, w, direction, th):
                 grad = -direction / n if is_gd_weights else -vjp(sig)[0] / n
@@ -246,6 +264,22 @@ def _chunk_builder(
 
 
 # --------------------------------------------------------------------- the run
+
+
+# a permutation moving at most this many coordinates is applied to W, not stored as X P
+MOVED_COLUMNS_MAX = 64
+
+
+def _moved_columns(inv: Any) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """``(S, pi(S))`` for an involution that permutes coordinates and moves only the few
+    columns ``S``, else ``None``."""
+    perm = None if inv is None else inv.perm
+    if perm is None:
+        return None
+    cols = np.flatnonzero(perm != np.arange(perm.size))
+    if cols.size > MOVED_COLUMNS_MAX:
+        return None
+    return tuple(int(c) for c in cols), tuple(int(c) for c in perm[cols])
 
 
 def _check_int(value: Any, name: str, minimum: int) -> int:
@@ -418,16 +452,20 @@ def run(
     mask = None if sample_mask is None else _check_mask(sample_mask, data.n)
     layer = model.first_layer
     fast = bool(stored_transpose and layer is not None and layer.head is not None and model.d)
+    moved = None
     if fast:
         # the first layer's inputs X (and X P) and their transposes, each (n, d) / (d, n):
         # one more copy of the data, for a contiguous backward product
         inputs = [np.asarray(data.X, dtype=np.float64)]
-        if layer.involution is not None:
+        moved = _moved_columns(layer.involution)
+        if layer.involution is not None and moved is None:
             inputs.append(np.asarray(layer.involution.apply_rows(inputs[0]), dtype=np.float64))
         on_device = tuple(jnp.asarray(a) for a in inputs)
-        del inputs
         arrays = on_device + tuple(jnp.transpose(a) for a in on_device)  # row-major X^T
-        spec = (layer.head, layer.offset, layer.rows, model.d, len(arrays) // 2)
+        if moved is not None:  # X P read as X plus its few moved columns
+            arrays += (jnp.asarray(inputs[0][:, list(moved[0])]),)
+        del inputs
+        spec = (layer.head, layer.offset, layer.rows, model.d, len(on_device))
     else:
         arrays, spec = (jnp.asarray(data.X, dtype=jnp.float64),), None
     X = arrays[0]
@@ -447,10 +485,18 @@ def run(
         bool(stop_when_solved),
         bool(record_error),
         None if spec is None else spec[:4],
+        moved,
         tuple((a.shape, str(a.dtype)) for a in jax.tree_util.tree_leaves(args)),
     )
     build = _chunk_builder(
-        alg, length, len(names), bool(stop_when_solved), bool(record_error), spec, mask is not None
+        alg,
+        length,
+        len(names),
+        bool(stop_when_solved),
+        bool(record_error),
+        spec,
+        mask is not None,
+        moved,
     )
     fn = _compiled_chunk(model, key, args, build)
 
