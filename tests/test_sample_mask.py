@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import gdperceptron as gp
 from gdperceptron import GDPerceptronError, gaussian, linear, make_dataset, run, tied, two_layer
 
 ALGORITHMS = ("gd", "perceptron", "normalized-gd", "normalized-perceptron")
@@ -116,3 +117,44 @@ def test_bad_masks_are_rejected(mask, message: str) -> None:
     data = gaussian(5, 2, seed=0)
     with pytest.raises(GDPerceptronError, match=message):
         run(linear(2), data, "gd", 1.0, theta0=np.zeros(2), sample_mask=mask)
+
+
+@pytest.mark.parametrize(
+    ("make", "algorithm"),
+    [
+        (lambda d: gp.linear(d), "gd"),
+        (lambda d: gp.linear(d), "normalized-gd"),
+        (lambda d: gp.two_layer(d, 6), "perceptron"),
+        (lambda d: gp.tied(d), "normalized-perceptron"),
+    ],
+    ids=["linear-gd", "linear-normalized-gd", "two-layer-perceptron", "tied-normalized"],
+)
+def test_padding_invariant_runs_ignore_trailing_zero_rows(make, algorithm) -> None:
+    # the same run on 70 rows, on 70 + 58 and on 70 + 954 zero rows left out: the same bits
+    # (the default order of sums differs from it by rounding only)
+    data = gp.breast_cancer(n=70, seed=2)
+    model = make(data.d)
+    kw = dict(
+        theta0=model.initial_params(3, 1.0),
+        max_iter=40,
+        stop_when_solved=False,
+        record_error=True,
+        padding_invariant=True,
+    )
+    plain = gp.run(model, data, algorithm, 3.0, **kw)
+    for rows in (128, 1024):
+        X, y = np.zeros((rows, data.d)), np.ones(rows)
+        X[:70], y[:70] = data.X, data.y
+        padded = gp.run(
+            model, gp.make_dataset(X, y), algorithm, 3.0, sample_mask=np.arange(rows) < 70, **kw
+        )
+        assert np.array_equal(padded.final_params, plain.final_params)
+        assert np.array_equal(padded.final_margins, plain.final_margins)
+        assert padded.stop_reason == plain.stop_reason
+        for name in plain.metrics:
+            assert np.array_equal(padded.metrics[name], plain.metrics[name]), name
+    default = gp.run(
+        model, data, algorithm, 3.0, **{**kw, "padding_invariant": False, "max_iter": 5}
+    )
+    short = gp.run(model, data, algorithm, 3.0, **{**kw, "max_iter": 5})
+    np.testing.assert_allclose(short.final_params, default.final_params, rtol=1e-12, atol=1e-14)

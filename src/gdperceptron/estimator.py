@@ -93,9 +93,10 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
         bucket_samples: pad the training set (full engine) with left-out zero rows to one
             of a few sizes (:func:`bucket_size`), so that fits of nearby sizes, such as the
             folds and the refit of a cross-validated search, share one compiled run loop.
-            The numbers agree with the unpadded fit up to the order in which sums over
-            samples are added, which a chaotic run (large steps, normalized rules)
-            amplifies into a different trajectory: off by default.
+            The full engine always adds its sums over samples in an order that such rows
+            do not change (``gdperceptron.run(..., padding_invariant=True)``), so the
+            padded fit is bit for bit the unpadded one; ``False`` compiles for the exact
+            size.
 
     Attributes:
         classes_: the two labels, sorted; ``classes_[0]`` is the ``-1`` class.
@@ -141,7 +142,7 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
         random_state: Any = None,
         engine: str = "auto",
         stop_when_separated: bool = True,
-        bucket_samples: bool = False,
+        bucket_samples: bool = True,
     ) -> None:
         self.model = model
         self.algorithm = algorithm
@@ -310,6 +311,7 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
             "max_iter": self.max_iter,
             "stop_when_solved": bool(self.stop_when_separated),
         }
+        full = {**kwargs, "padding_invariant": True}
         # k <= n reduced coordinates (k <= 2n with an involution: span{x_i, P x_i}); only a
         # model that declares its first layer can be reduced
         layer = model.first_layer
@@ -321,9 +323,9 @@ class GDClassifier(ClassifierMixin, BaseEstimator):
         run_reduced = _reduced_runner() if wanted else None
         if run_reduced is None:
             if self.bucket_samples:
-                traj = _run_padded(model, data, self.algorithm, self.step, **kwargs)
+                traj = _run_padded(model, data, self.algorithm, self.step, **full)
             else:
-                traj = run(model, data, self.algorithm, self.step, **kwargs)
+                traj = run(model, data, self.algorithm, self.step, **full)
             return dataclasses.replace(traj, config={**traj.config, "engine": "full"})
         traj = run_reduced(model, data, self.algorithm, self.step, lift_params=True, **kwargs)
         if np.shape(traj.final_params) != (model.n_params,):
@@ -380,9 +382,8 @@ def _run_padded(model: Model, data: Any, algorithm: str, step: float, **kwargs: 
     """:func:`gdperceptron.run` on ``data`` padded with zero rows to :func:`bucket_size`,
     the padding left out through ``sample_mask`` (the loss, the plain step and the
     separation test count the real samples only): fits of nearby sizes share one
-    compilation. The padded rows change only the order in which sums over samples are
-    added: the numbers agree with the unpadded run to rounding and do not depend on the
-    padded size. ``trajectory_.config["n_padded"]`` records it."""
+    compilation. With ``padding_invariant=True`` the padded rows change no bit of the
+    trajectory. ``trajectory_.config["n_padded"]`` records the padded size."""
     n, d = data.X.shape
     size = bucket_size(n, d)
     X = np.zeros((size, d))

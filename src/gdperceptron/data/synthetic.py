@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from gdperceptron.data.alignment import aligned_copy, aligned_empty, is_aligned
 from gdperceptron.errors import GDPerceptronError
 
 
@@ -76,7 +77,7 @@ class Dataset:
             raise GDPerceptronError(f"info must be a dict, got {type(self.info).__name__}")
         for attr, arr in (("X", X), ("y", y)):
             if arr is getattr(self, attr) and arr.flags.writeable:
-                arr = arr.copy()
+                arr = aligned_copy(arr)  # shared, not copied, by the run's device arrays
             arr.setflags(write=False)
             object.__setattr__(self, attr, arr)
 
@@ -117,9 +118,10 @@ def make_dataset(
 
     ``y`` may hold any two distinct values; the smaller one (in sorted order) maps to -1
     and the larger to +1, unless the labels already are {-1, +1}. ``X`` is copied (the
-    dataset's arrays are read-only); ``copy=False`` takes over a float64 ``X`` that no one
-    else holds, without a copy (the data generators of this module: one copy of the data
-    in memory, not two).
+    dataset's arrays are read-only, and ``X`` starts on a 64-byte boundary, which lets a run
+    share its memory: :mod:`gdperceptron.data.alignment`); ``copy=False`` takes over an
+    aligned float64 ``X`` that no one else holds, without a copy (the data generators of
+    this module: one copy of the data in memory, not two).
 
     Raises:
         GDPerceptronError: on wrong shapes, non-finite values, or not exactly two classes.
@@ -129,7 +131,7 @@ def make_dataset(
     _check_shapes(X, y)
     if not np.issubdtype(X.dtype, np.number) or np.iscomplexobj(X):
         raise GDPerceptronError(f"X must be real numbers, got dtype {X.dtype}")
-    X = X.astype(np.float64, copy=copy)
+    X = aligned_copy(X) if copy or not is_aligned(X) else X
     if not np.all(np.isfinite(X)):
         bad = int(np.sum(~np.isfinite(X)))
         raise GDPerceptronError(f"X contains {bad} non-finite value(s) (NaN or inf)")
@@ -218,7 +220,7 @@ def gaussian(n: int, d: int, margin: float = 0.1, *, seed: int) -> Dataset:
     rng = np.random.default_rng(seed)
     u = rng.standard_normal(d)
     u /= np.linalg.norm(u)
-    X = rng.standard_normal((n, d))
+    X = rng.standard_normal(out=aligned_empty((int(n), int(d))))
     s = X @ u
     y = np.where(s >= 0, 1.0, -1.0)
     y[0], y[1] = 1.0, -1.0  # both classes always present

@@ -32,25 +32,33 @@ ALGORITHM_NAMES = ("gd", "perceptron", "normalized-gd", "normalized-perceptron")
 
 
 class Algorithm(NamedTuple):
-    """A weight rule ``w(m)`` and a step rule ``eta(m, w, gamma)``, both pure."""
+    """A weight rule ``w(m)`` and a step rule ``eta(m, w, gamma)``, both pure. The built-in
+    step rules take ``total=``, the function that adds over samples (``jnp.sum``)."""
 
     name: str
     weights: Callable[[jax.Array], jax.Array]
     step_size: Callable[[jax.Array, jax.Array, float], jax.Array]
 
 
-def _plain(margins: jax.Array, weights: jax.Array, gamma: float) -> jax.Array:
+def _plain(
+    margins: jax.Array, weights: jax.Array, gamma: float, total: Callable = jnp.sum
+) -> jax.Array:
     # gamma / n, n the samples present: a sample left out of a run (run's sample_mask) has
     # margin +inf; with every margin finite the count is margins.shape[0]
     return gamma / jnp.sum(margins < jnp.inf)
 
 
-def _normalized_gd(margins: jax.Array, weights: jax.Array, gamma: float) -> jax.Array:
-    # gamma/n * beta_t with beta_t = 1 / ((1/n) sum_i sigma(-m_i)) = gamma / sum_i sigma(-m_i)
-    return gamma / jnp.sum(weights)
+def _normalized_gd(
+    margins: jax.Array, weights: jax.Array, gamma: float, total: Callable = jnp.sum
+) -> jax.Array:
+    # gamma/n * beta_t with beta_t = 1 / ((1/n) sum_i sigma(-m_i)) = gamma / sum_i sigma(-m_i);
+    # ``total`` adds the weights (the run loop's padding-invariant mode: pairwise)
+    return gamma / total(weights)
 
 
-def _normalized_perceptron(margins: jax.Array, weights: jax.Array, gamma: float) -> jax.Array:
+def _normalized_perceptron(
+    margins: jax.Array, weights: jax.Array, gamma: float, total: Callable = jnp.sum
+) -> jax.Array:
     # eta = gamma / |S_t|; with S_t empty every weight is 0, so any finite eta gives no move.
     return gamma / jnp.maximum(jnp.sum(margins <= 0), 1)
 

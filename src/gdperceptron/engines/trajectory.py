@@ -33,6 +33,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from gdperceptron._jax import float64, jax, jnp
+from gdperceptron.data.alignment import aligned_empty
 from gdperceptron.data.synthetic import Dataset
 from gdperceptron.engines.algorithms import ALGORITHMS, Algorithm, check_step, get_algorithm
 from gdperceptron.engines.losses import (
@@ -41,6 +42,7 @@ from gdperceptron.engines.losses import (
     logistic_weights,
     per_sample_loss,
 )
+from gdperceptron.engines.summation import pairwise_sum, sample_block
 from gdperceptron.errors import GDPerceptronError
 from gdperceptron.models.protocol import Model, split_params
 
@@ -149,6 +151,7 @@ def _chunk_builder(
     layer: tuple[Callable, int, int, int, int] | None,
     masked: bool = False,
     moved: tuple[tuple[int, ...], tuple[int, ...]] | None = None,
+    blocks: int | None = None,
 ) -> Callable:
     """``apply_ref -> run_chunk``: the pure chunk of at most ``chunk`` iterations. The model
     function is reached through a weak reference, alive while it is traced. With ``layer =
@@ -159,7 +162,11 @@ def _chunk_builder(
     ``arrays = (X, X^T, X[:, S])`` and ``(X P) W^T`` is ``X W^T`` corrected on ``S``, so that
     both products of a step read the data once. ``masked``: the chunk also takes
     a sample mask and the number of samples kept; a left-out sample gets margin ``+inf``
-    (weight 0, loss 0, never misclassified) and means divide by the number kept."""
+    (weight 0, loss 0, never misclassified) and means divide by the number kept.
+    ``blocks = B`` (padding-invariant mode, with ``masked``): ``X`` has a multiple of ``B``
+    rows, and every sum over samples is a :func:`pairwise_sum` (of the per-block
+    gradients, each a VJP over ``B`` rows; of the losses; of the weights), so that trailing
+    left-out zero rows change no bit."""
     is_gd_weights = alg.weights is logistic_weights
 
     def build(apply_ref: Callable) -> Callable:
@@ -189,21 +196,44 @@ def _chunk_builder(
                     A = first_layer_products(W, arrays[:1], arrays[1:2])
                     # static one-column slices: their transposes are pads, fused into the
                     # backward product's sum, where gathers would transpose to scatters
-                    moved_W = [W[:, i : i + 1] - W[:, j : j + 1] for i, j in zip(images, cols)]
+                    moved_W = [
+                        W[:, i : i + 1] - W[:, j : j + 1] for i, j in zip(images, cols, strict=True)
+                    ]
                     B = A + arrays[2] @ jnp.concatenate(moved_W, axis=1).T if cols else A
                     return y * head(th, jnp.concatenate([A, B], axis=1))
 
-            def records(m, vjp, sig, w, direction, th):
-                grad = -direction / n if is_gd_weights else -vjp(sig)[0] / n
+            total = pairwise_sum if blocks else jnp.sum
+
+            def by_block(fn, *rows):
+                # fn over blocks of B rows, one block at a time (lax.map): every block is
+                # computed by the same compiled kernel, however many blocks there are
+                nb = y.shape[0] // blocks
+                return jax.lax.map(lambda a: fn(*a), [r.reshape(nb, blocks, -1) for r in rows])
+
+            def blocked_margins(th):
+                m = by_block(lambda Xb, yb: yb[:, 0] * apply(th, Xb), arrays[0], y)
+                return m.reshape(-1)
+
+            def blocked_vjp(th, C):
+                # sum_i C_ir grad m_i for each column r of C (n, r), every step and in one
+                # pass: pairwise sum over blocks of B rows of each block's VJP
+                def one(Xb, yb, Cb):
+                    _, vjp = jax.vjp(lambda t: yb[:, 0] * apply(t, Xb), th)
+                    return jax.vmap(lambda c: vjp(c)[0])(Cb.T)
+
+                return pairwise_sum(by_block(one, arrays[0], y, C))
+
+            def records(m, logistic_direction, error_direction, th):
+                grad = -logistic_direction() / n
                 rec = [
-                    jnp.sum(per_sample_loss(m)) / n if masked else logistic_loss(m),
+                    total(per_sample_loss(m)) / n if masked else logistic_loss(m),
                     jnp.min(m),
                     jnp.sum(m <= 0).astype(jnp.float64),
                     jnp.linalg.norm(grad),
                     jnp.linalg.norm(th),
                 ]
                 if record_error:
-                    rec.append(gamma / n * jnp.linalg.norm(vjp(sig - hard_weights(m))[0]))
+                    rec.append(gamma / n * jnp.linalg.norm(error_direction()))
                 return jnp.stack(rec)
 
             def cond(state):
@@ -212,7 +242,10 @@ def _chunk_builder(
 
             def body(state):
                 i, theta, t, solved_at, _, finite, buf, its, count = state
-                m, vjp = jax.vjp(margins, theta)
+                if blocks:
+                    m, vjp = blocked_margins(theta), None
+                else:
+                    m, vjp = jax.vjp(margins, theta)
                 if masked:
                     finite = jnp.all(jnp.isfinite(m) | ~mask) & jnp.all(jnp.isfinite(theta))
                     m = jnp.where(mask, m, jnp.inf)
@@ -225,11 +258,23 @@ def _chunk_builder(
                     stop = stop | solved_now
                 sig = logistic_weights(m)
                 w = sig if is_gd_weights else alg.weights(m)
-                direction = vjp(w)[0]
+                if blocks:  # every direction of the step and the records in one pass
+                    cots = [w] + ([] if is_gd_weights else [sig])
+                    cots += [sig - hard_weights(m)] if record_error else []
+                    G = blocked_vjp(theta, jnp.stack(cots, axis=1))
+                    direction = G[0]
+                    logistic_direction = (lambda: G[0]) if is_gd_weights else (lambda: G[1])
+                    error_direction = lambda: G[-1]  # noqa: E731
+                else:  # the records' extra VJPs only on recorded iterations
+                    direction = vjp(w)[0]
+                    logistic_direction = (
+                        (lambda: direction) if is_gd_weights else (lambda: vjp(sig)[0])
+                    )
+                    error_direction = lambda: vjp(sig - hard_weights(m))[0]  # noqa: E731
                 do_record = (t % every == 0) | stop
                 rec = jax.lax.cond(
                     do_record,
-                    lambda: records(m, vjp, sig, w, direction, theta),
+                    lambda: records(m, logistic_direction, error_direction, theta),
                     lambda: jnp.zeros(n_rec),
                 )
                 # written at slot `count` either way: a slot not kept is overwritten by the
@@ -237,7 +282,9 @@ def _chunk_builder(
                 buf = buf.at[count].set(rec)
                 its = its.at[count].set(t)
                 count = count + do_record.astype(count.dtype)
-                new = theta + alg.step_size(m, w, gamma) * direction
+                eta = alg.step_size(m, w, gamma, total=total) if blocks else None
+                eta = alg.step_size(m, w, gamma) if eta is None else eta
+                new = theta + eta * direction
                 theta = jnp.where(stop, theta, new)
                 t = t + jnp.where(stop, 0, 1)
                 return (i + 1, theta, t, solved_at, stop, finite, buf, its, count)
@@ -348,6 +395,26 @@ def check_run_arguments(
     return RunArguments(alg, gamma, flat0, structured, max_iter, record_every, chunk)
 
 
+def _padded_to_blocks(
+    data: Dataset, mask: np.ndarray | None, block: int
+) -> tuple[Dataset, np.ndarray]:
+    """``data`` with zero rows (label +1) appended up to a multiple of ``block`` rows, and
+    the mask of the rows kept (all the original ones when ``mask`` is ``None``)."""
+    n = data.n
+    rows = -(-n // block) * block
+    keep = np.ones(n, dtype=bool) if mask is None else mask
+    if rows == n:
+        return data, keep
+    X = aligned_empty((rows, data.d))
+    X[:n], X[n:] = data.X, 0.0
+    y = np.ones(rows)
+    y[:n] = data.y
+    X.setflags(write=False)  # read-only: the Dataset takes the arrays without a copy
+    y.setflags(write=False)
+    padded = dataclasses.replace(data, X=X, y=y)
+    return padded, np.concatenate([keep, np.zeros(rows - n, dtype=bool)])
+
+
 def _check_mask(sample_mask: Any, n: int) -> np.ndarray:
     mask = np.asarray(sample_mask)
     if mask.dtype != np.bool_ or mask.shape != (n,):
@@ -402,6 +469,7 @@ def run(
     progress: Callable[..., None] | None = None,
     stored_transpose: bool = True,
     sample_mask: Any = None,
+    padding_invariant: bool = False,
 ) -> Trajectory:
     """Run a generalized perceptron from ``theta0`` and return its :class:`Trajectory`.
 
@@ -435,6 +503,12 @@ def run(
             estimator pads data with zero rows to a few sizes this way. The numbers are
             those of the run on ``data[sample_mask]`` up to the order in which sums over
             samples are added (the left-out rows must be finite).
+        padding_invariant: add every sum over samples in an order that trailing left-out
+            zero rows do not change (:mod:`gdperceptron.engines.summation`: blocks of up to 64
+            rows, each a VJP of its own, added pairwise; ``model.apply`` as given). Then
+            ``data`` padded with zero rows, left out by ``sample_mask``, gives bit for bit
+            the trajectory of the run on the rows kept: the estimator's folds share one
+            compilation this way. The numbers differ from the default order by rounding.
 
     Example:
         >>> from gdperceptron import minimal_example, linear, run
@@ -448,26 +522,33 @@ def run(
     )
     alg, gamma, flat0, structured, max_iter, record_every, chunk = args
     every = record_every if record_every is not None else max(1, math.ceil(max_iter / 20_000))
-    y = jnp.asarray(data.y, dtype=jnp.float64)
     mask = None if sample_mask is None else _check_mask(sample_mask, data.n)
+    kept = data if mask is None else dataclasses.replace(data, X=data.X[mask], y=data.y[mask])
+    n_kept = kept.n
+    blocks = sample_block(data.d) if padding_invariant else None
+    if blocks:  # rows padded to a multiple of the block, the padding left out by the mask
+        data, mask = _padded_to_blocks(data, mask, blocks)
+    y = jnp.asarray(data.y, dtype=jnp.float64)
     layer = model.first_layer
     fast = bool(stored_transpose and layer is not None and layer.head is not None and model.d)
+    fast = fast and not blocks
     moved = None
     if fast:
         # the first layer's inputs X (and X P) and their transposes, each (n, d) / (d, n):
-        # one more copy of the data, for a contiguous backward product
+        # one more copy of the data, for a contiguous backward product. X itself is not
+        # copied when it is aligned (data/alignment.py), as every Dataset's X is
         inputs = [np.asarray(data.X, dtype=np.float64)]
         moved = _moved_columns(layer.involution)
         if layer.involution is not None and moved is None:
             inputs.append(np.asarray(layer.involution.apply_rows(inputs[0]), dtype=np.float64))
-        on_device = tuple(jnp.asarray(a) for a in inputs)
+        on_device = tuple(jax.device_put(a) for a in inputs)  # shares an aligned X
         arrays = on_device + tuple(jnp.transpose(a) for a in on_device)  # row-major X^T
         if moved is not None:  # X P read as X plus its few moved columns
             arrays += (jnp.asarray(inputs[0][:, list(moved[0])]),)
         del inputs
         spec = (layer.head, layer.offset, layer.rows, model.d, len(on_device))
     else:
-        arrays, spec = (jnp.asarray(data.X, dtype=jnp.float64),), None
+        arrays, spec = (jax.device_put(np.asarray(data.X, dtype=np.float64)),), None
     X = arrays[0]
     names = METRICS if record_error else METRICS[:-1]
     # one compiled length for every budget: the loop itself stops at max_iter, so a short
@@ -486,6 +567,7 @@ def run(
         bool(record_error),
         None if spec is None else spec[:4],
         moved,
+        blocks,
         tuple((a.shape, str(a.dtype)) for a in jax.tree_util.tree_leaves(args)),
     )
     build = _chunk_builder(
@@ -497,6 +579,7 @@ def run(
         spec,
         mask is not None,
         moved,
+        blocks,
     )
     fn = _compiled_chunk(model, key, args, build)
 
@@ -542,13 +625,12 @@ def run(
             max_iter,
             stop_when_solved,
             every,
-            data.n if mask is None else int(mask.sum()),
+            n_kept,
             data.d,
             data.info.get("standardized"),
         ),  # fmt: skip
     )
     from gdperceptron.engines.outcome import classify  # the outcome module reads Trajectory
 
-    kept = data if mask is None else dataclasses.replace(data, X=data.X[mask], y=data.y[mask])
     outcome = classify(model, kept, traj, finite=bool(finite), counts=False, params=final)
     return dataclasses.replace(traj, stop_reason=outcome.name)
