@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from gdperceptron.data.alignment import aligned_copy, aligned_empty, is_aligned
+from gdperceptron.data.bases import SegmentBasis
 from gdperceptron.errors import GDPerceptronError
 
 
@@ -273,13 +274,11 @@ def minimal_example_reduced(d: int, mu: float = 1.0) -> Dataset:
     return make_dataset(X, np.array([1.0, -1.0]), "minimal-reduced", {"d": d, "mu": float(mu)})
 
 
-def minimal_example_basis(d: int) -> np.ndarray:
-    """The basis ``Q`` of :func:`minimal_example_reduced` as columns, shape ``(d, min(d, 3))``."""
+def minimal_example_basis(d: int) -> SegmentBasis:
+    """The basis ``Q`` of :func:`minimal_example_reduced` as columns, shape ``(d, min(d, 3))``:
+    ``e_1``, ``e_2`` and ``1 / sqrt(d - 2)`` on the coordinates ``3..d``, held in closed form
+    (:class:`~gdperceptron.data.bases.SegmentBasis`; ``np.asarray`` gives the dense matrix)."""
     if int(d) != d or d < 2:
         raise GDPerceptronError(f"the minimal example needs an integer d >= 2, got {d}")
     d = int(d)
-    Q = np.zeros((d, min(d, 3)))
-    Q[0, 0] = Q[1, 1] = 1.0
-    if d > 2:
-        Q[2:, 2] = 1.0 / np.sqrt(d - 2.0)
-    return Q
+    return SegmentBasis(d, ((0, 1), (1, 2), (2, d)) if d > 2 else ((0, 1), (1, 2)))

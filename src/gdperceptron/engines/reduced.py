@@ -40,6 +40,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import scipy.linalg
 
+from gdperceptron.data.bases import SegmentBasis
 from gdperceptron.data.synthetic import Dataset, make_dataset
 from gdperceptron.engines.trajectory import Trajectory, run
 from gdperceptron.errors import GDPerceptronError
@@ -58,7 +59,9 @@ class ReducedProblem(NamedTuple):
         data: reduced data ``X Q``, shape ``(n, k)``, the same labels.
         theta0: reduced initial parameters, shape ``(p~,)``: first-layer rows ``Q^T w``.
         basis: ``Q``, shape ``(d, k)``, orthonormal columns spanning an invariant subspace
-            that contains every ``x_i``.
+            that contains every ``x_i``: an array, or a closed-form
+            :class:`~gdperceptron.data.bases.SegmentBasis` (the minimal example's), which
+            multiplies as the array does without storing it.
         theta_perp: shape ``(p,)``: the constant orthogonal remainder ``w - Q Q^T w`` of the
             first-layer rows of ``theta0``, zero elsewhere.
         perp_norm: ``||theta_perp||``.
@@ -70,7 +73,7 @@ class ReducedProblem(NamedTuple):
     model: Model
     data: Dataset
     theta0: np.ndarray
-    basis: np.ndarray
+    basis: np.ndarray | SegmentBasis
     theta_perp: np.ndarray
     perp_norm: float
     k: int
@@ -187,7 +190,11 @@ def _reduced_involution(model: Model, Q: np.ndarray) -> Involution:
     rows; snapped to the nearest matrix with entries in {-1, 0, 1} when it is within
     ``RTOL`` of it and that matrix is an involution (in exact arithmetic always the case for
     :func:`invariant_basis` and for :func:`gdperceptron.data.synthetic.minimal_example_basis`)."""
-    Pt = _apply_rows(model, Q.T) @ Q
+    return _snapped_involution(_apply_rows(model, Q.T) @ Q)
+
+
+def _snapped_involution(Pt: np.ndarray) -> Involution:
+    """:func:`_reduced_involution`'s snapping and validation of ``P~ = Q^T P Q``."""
     Pt = 0.5 * (Pt + Pt.T)
     k = Pt.shape[0]
     R = np.rint(Pt) + 0.0  # + 0.0 turns -0.0 into 0.0 (the compile cache keys on bytes)
@@ -269,6 +276,8 @@ def reduce_problem(
         raise GDPerceptronError(f"theta0 must have shape ({model.n_params},), got {theta0.shape}")
     if not np.all(np.isfinite(theta0)):
         raise GDPerceptronError("theta0 contains non-finite values")
+    if isinstance(basis, SegmentBasis) and _segment_path(model, basis):
+        return _reduce_with_segments(model, data, theta0, basis, rtol)
     if basis is None:
         Q = invariant_basis(model, data, rtol=rtol)
     else:
@@ -292,6 +301,65 @@ def reduce_problem(
         k=k,
         full_model=model,
         residual=float(residual.max()),
+    )
+
+
+def _segment_path(model: Model, Q: SegmentBasis) -> bool:
+    """Whether :func:`_reduce_with_segments` applies: no involution, or a permutation
+    (a dense ``P`` goes through the dense basis)."""
+    P = _involution(model)
+    return P is None or P.perm is not None
+
+
+def _reduce_with_segments(
+    model: Model, data: Dataset, theta0: np.ndarray, Q: SegmentBasis, rtol: float
+) -> ReducedProblem:
+    """:func:`reduce_problem` with a closed-form :class:`SegmentBasis`, in ``O(n d)`` time
+    and ``O(p)`` memory (the remainder ``theta_perp``): the basis is orthonormal by
+    construction, so only its span is validated, row by row; ``P~ = Q^T P Q`` comes from
+    the coordinates that ``P`` moves, ``Q^T P Q = Q^T Q + Q[S]^T (Q[pi(S)] - Q[S])``."""
+    d, k = Q.shape
+    if d != data.d:
+        raise GDPerceptronError(f"basis must have shape (d, k) with d = {data.d}, got {Q.shape}")
+    P = _involution(model)
+    if P is not None and k < 2:
+        raise GDPerceptronError("a model with an involution needs a basis with at least 2 columns")
+    tol = 10.0 * max(rtol, 1e-12)
+    X = data.X
+    norms = np.sqrt(np.einsum("ij,ij->i", X, X))  # no (n, d) temporary
+    res = Q.residual_norms(X)
+    if np.any(res > tol * norms):
+        raise GDPerceptronError("basis does not span every x_i (relative residual > rtol)")
+    Pt = None
+    if P is not None:
+        moved = np.flatnonzero(P.perm != np.arange(d))
+        rows = Q.rows(moved)
+        Pt = Q.gram() + rows.T @ (Q.rows(P.perm[moved]) - rows)
+        # P x_i = x_i except on the moved coordinates (||P x_i|| = ||x_i||)
+        if np.any(Q.residual_norms(X, moved, P.perm[moved]) > tol * norms):
+            raise GDPerceptronError(
+                "basis does not span every x_i and P x_i (relative residual > rtol)"
+            )
+        Pt = _snapped_involution(Pt)
+    offset, rows_w, end = _layer_slices(model)
+    W = theta0[offset:end].reshape(rows_w, d)
+    Wt = Q.project(W)
+    theta_perp = np.zeros_like(theta0)
+    perp = theta_perp[offset:end].reshape(rows_w, d)
+    perp[...] = W
+    for j, ((a, b), v) in enumerate(zip(Q.segments, Q.values, strict=True)):
+        perp[:, a:b] -= (Wt[:, j] * v)[:, None]
+    XQ = Q.project(X)
+    return ReducedProblem(
+        model=_same_model(model, k, Pt),
+        data=make_dataset(XQ, data.y, f"{data.name}-reduced", {**data.info, "d": d, "k": k}),
+        theta0=np.concatenate([theta0[:offset], Wt.ravel(), theta0[end:]]),
+        basis=Q,
+        theta_perp=theta_perp,
+        perp_norm=float(np.linalg.norm(theta_perp)),
+        k=k,
+        full_model=model,
+        residual=float(np.max(res / np.where(norms > 0, norms, 1.0))),
     )
 
 
