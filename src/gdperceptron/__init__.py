@@ -53,6 +53,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and the API reference
         structured_matrix,
     )
     from gdperceptron.analysis.statistics import Interval, bootstrap_ci, paired_speedup
+    from gdperceptron.data.bases import SegmentBasis
     from gdperceptron.data.files import load_file
     from gdperceptron.data.loaders import (
         breast_cancer,
@@ -179,6 +180,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "minimal_example_spectrum",
         "structured_matrix",
     ),
+    "gdperceptron.data.bases": ("SegmentBasis",),
     "gdperceptron.data.files": ("load_file",),
     "gdperceptron.data.loaders": (
         "breast_cancer",
@@ -334,6 +336,7 @@ __all__ = [
     "minimal_example_spectrum",
     "structured_matrix",
     "minimal_example_basis",
+    "SegmentBasis",
     "minimal_example_reduced",
     "ACTIVATIONS",
     "FirstLayer",
