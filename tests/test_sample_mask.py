@@ -119,6 +119,13 @@ def test_bad_masks_are_rejected(mask, message: str) -> None:
         run(linear(2), data, "gd", 1.0, theta0=np.zeros(2), sample_mask=mask)
 
 
+@pytest.mark.parametrize("value", ["yes", 1, None])
+def test_padding_invariant_must_be_a_bool(value) -> None:
+    data = gaussian(5, 2, seed=0)
+    with pytest.raises(GDPerceptronError, match="padding_invariant must be True or False"):
+        run(linear(2), data, "gd", 1.0, theta0=np.zeros(2), padding_invariant=value)
+
+
 @pytest.mark.parametrize(
     ("make", "algorithm"),
     [

@@ -291,6 +291,23 @@ def reduce_problem(
     Wt = W @ Q
     theta_perp = np.zeros_like(theta0)
     theta_perp[offset:end] = (W - Wt @ Q.T).ravel()
+    return _reduced(model, data, theta0, Q, P, XQ, Wt, theta_perp, float(residual.max()))
+
+
+def _reduced(
+    model: Model,
+    data: Dataset,
+    theta0: np.ndarray,
+    Q: Any,
+    P: Involution | None,
+    XQ: np.ndarray,
+    Wt: np.ndarray,
+    theta_perp: np.ndarray,
+    residual: float,
+) -> ReducedProblem:
+    """The :class:`ReducedProblem` of its computed parts (``Wt = W Q``, the reduced rows)."""
+    offset, _, end = _layer_slices(model)
+    d, k = Q.shape
     return ReducedProblem(
         model=_same_model(model, k, P),
         data=make_dataset(XQ, data.y, f"{data.name}-reduced", {**data.info, "d": d, "k": k}),
@@ -300,7 +317,7 @@ def reduce_problem(
         perp_norm=float(np.linalg.norm(theta_perp)),
         k=k,
         full_model=model,
-        residual=float(residual.max()),
+        residual=residual,
     )
 
 
@@ -349,18 +366,8 @@ def _reduce_with_segments(
     perp[...] = W
     for j, ((a, b), v) in enumerate(zip(Q.segments, Q.values, strict=True)):
         perp[:, a:b] -= (Wt[:, j] * v)[:, None]
-    XQ = Q.project(X)
-    return ReducedProblem(
-        model=_same_model(model, k, Pt),
-        data=make_dataset(XQ, data.y, f"{data.name}-reduced", {**data.info, "d": d, "k": k}),
-        theta0=np.concatenate([theta0[:offset], Wt.ravel(), theta0[end:]]),
-        basis=Q,
-        theta_perp=theta_perp,
-        perp_norm=float(np.linalg.norm(theta_perp)),
-        k=k,
-        full_model=model,
-        residual=float(np.max(res / np.where(norms > 0, norms, 1.0))),
-    )
+    residual = float(np.max(res / np.where(norms > 0, norms, 1.0)))
+    return _reduced(model, data, theta0, Q, Pt, Q.project(X), Wt, theta_perp, residual)
 
 
 def lift(problem: ReducedProblem, theta_reduced: Any) -> np.ndarray:

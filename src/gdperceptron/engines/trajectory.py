@@ -282,9 +282,7 @@ def _chunk_builder(
                 buf = buf.at[count].set(rec)
                 its = its.at[count].set(t)
                 count = count + do_record.astype(count.dtype)
-                eta = alg.step_size(m, w, gamma, total=total) if blocks else None
-                eta = alg.step_size(m, w, gamma) if eta is None else eta
-                new = theta + eta * direction
+                new = theta + alg.step_size(m, w, gamma, total=total) * direction
                 theta = jnp.where(stop, theta, new)
                 t = t + jnp.where(stop, 0, 1)
                 return (i + 1, theta, t, solved_at, stop, finite, buf, its, count)
@@ -522,6 +520,10 @@ def run(
     )
     alg, gamma, flat0, structured, max_iter, record_every, chunk = args
     every = record_every if record_every is not None else max(1, math.ceil(max_iter / 20_000))
+    if not isinstance(padding_invariant, bool | np.bool_):
+        raise GDPerceptronError(
+            f"padding_invariant must be True or False, got {padding_invariant!r}"
+        )
     mask = None if sample_mask is None else _check_mask(sample_mask, data.n)
     kept = data if mask is None else dataclasses.replace(data, X=data.X[mask], y=data.y[mask])
     n_kept = kept.n
@@ -607,7 +609,12 @@ def run(
     metrics = {name: table[:, k] for k, name in enumerate(names)}
     metrics["n_misclassified"] = metrics["n_misclassified"].astype(np.int64)
     final = np.asarray(theta)
-    margins_end = np.asarray(y * model.apply(jnp.asarray(final), X), dtype=np.float64)
+    if blocks:  # block by block, as in the loop: the same bits whatever the padding
+        rows = X.reshape(X.shape[0] // blocks, blocks, X.shape[1])
+        f_end = jax.lax.map(lambda Xb: model.apply(jnp.asarray(final), Xb), rows).reshape(-1)
+    else:
+        f_end = model.apply(jnp.asarray(final), X)
+    margins_end = np.asarray(y * f_end, dtype=np.float64)
     s = int(solved_at)
     traj = Trajectory(
         iterations=iterations,
