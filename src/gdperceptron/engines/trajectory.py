@@ -142,6 +142,29 @@ def _first_bwd(res, G):
 first_layer_products.defvjp(_first_fwd, _first_bwd)
 
 
+@jax.custom_vjp
+def first_row_products(w: jax.Array, Xs: tuple, XTs: tuple) -> jax.Array:
+    """:func:`first_layer_products` for a single row ``w`` of shape ``(d,)`` (``H`` of shape
+    ``(n, k)``): matrix-vector products only, no reshape of ``w`` that XLA would copy."""
+    return jnp.stack([X @ w for X in Xs], axis=1)
+
+
+def _row_fwd(w, Xs, XTs):
+    return first_row_products(w, Xs, XTs), XTs
+
+
+def _row_bwd(XTs, G):
+    return sum(XT @ G[:, j] for j, XT in enumerate(XTs)), None, None
+
+
+first_row_products.defvjp(_row_fwd, _row_bwd)
+
+
+def _products(W: jax.Array, Xs: tuple, XTs: tuple) -> jax.Array:
+    """``H`` of the first layer ``W``: one row ``(d,)`` or rows ``(rows, d)``."""
+    return first_row_products(W, Xs, XTs) if W.ndim == 1 else first_layer_products(W, Xs, XTs)
+
+
 def _chunk_builder(
     alg: Algorithm,
     chunk: int,
@@ -182,25 +205,28 @@ def _chunk_builder(
             elif moved is None:
                 head, offset, rows, d, k = layer
 
-                def margins(th):
-                    W = th[offset : offset + rows * d].reshape(rows, d)
-                    return y * head(th, first_layer_products(W, arrays[:k], arrays[k:]))
+                def margins(params):
+                    W = params[1]
+                    H = _products(W, arrays[:k], arrays[k:])
+                    return y * head(_head_view(params, offset), H)
 
             else:
                 head, offset, rows, d, _ = layer
                 cols, images = moved
 
-                def margins(th):
+                def margins(params):
                     # X P W^T = X W^T + X_S (W_{pi(S)} - W_S)^T: P moves only the columns S
-                    W = th[offset : offset + rows * d].reshape(rows, d)
-                    A = first_layer_products(W, arrays[:1], arrays[1:2])
+                    W = params[1]
+                    A = _products(W, arrays[:1], arrays[1:2])
                     # static one-column slices: their transposes are pads, fused into the
                     # backward product's sum, where gathers would transpose to scatters
+                    W2 = W[None, :] if W.ndim == 1 else W
                     moved_W = [
-                        W[:, i : i + 1] - W[:, j : j + 1] for i, j in zip(images, cols, strict=True)
+                        W2[:, i : i + 1] - W2[:, j : j + 1]
+                        for i, j in zip(images, cols, strict=True)
                     ]
                     B = A + arrays[2] @ jnp.concatenate(moved_W, axis=1).T if cols else A
-                    return y * head(th, jnp.concatenate([A, B], axis=1))
+                    return y * head(_head_view(params, offset), jnp.concatenate([A, B], axis=1))
 
             total = pairwise_sum if blocks else jnp.sum
 
@@ -224,16 +250,16 @@ def _chunk_builder(
                 return pairwise_sum(by_block(one, arrays[0], y, C))
 
             def records(m, logistic_direction, error_direction, th):
-                grad = -logistic_direction() / n
+                grad = jax.tree_util.tree_map(lambda g: -g / n, logistic_direction())
                 rec = [
                     total(per_sample_loss(m)) / n if masked else logistic_loss(m),
                     jnp.min(m),
                     jnp.sum(m <= 0).astype(jnp.float64),
-                    jnp.linalg.norm(grad),
-                    jnp.linalg.norm(th),
+                    _norm(grad),
+                    _norm(th),
                 ]
                 if record_error:
-                    rec.append(gamma / n * jnp.linalg.norm(error_direction()))
+                    rec.append(gamma / n * _norm(error_direction()))
                 return jnp.stack(rec)
 
             def cond(state):
@@ -246,11 +272,12 @@ def _chunk_builder(
                     m, vjp = blocked_margins(theta), None
                 else:
                     m, vjp = jax.vjp(margins, theta)
+                finite_theta = _all_finite(theta)
                 if masked:
-                    finite = jnp.all(jnp.isfinite(m) | ~mask) & jnp.all(jnp.isfinite(theta))
+                    finite = jnp.all(jnp.isfinite(m) | ~mask) & finite_theta
                     m = jnp.where(mask, m, jnp.inf)
                 else:
-                    finite = jnp.all(jnp.isfinite(m)) & jnp.all(jnp.isfinite(theta))
+                    finite = jnp.all(jnp.isfinite(m)) & finite_theta
                 solved_now = finite & jnp.all(m > 0)
                 solved_at = jnp.where((solved_at < 0) & solved_now, t, solved_at)
                 stop = ~finite | (t >= t_max)
@@ -282,11 +309,22 @@ def _chunk_builder(
                 buf = buf.at[count].set(rec)
                 its = its.at[count].set(t)
                 count = count + do_record.astype(count.dtype)
-                new = theta + alg.step_size(m, w, gamma, total=total) * direction
-                theta = jnp.where(stop, theta, new)
+                eta = alg.step_size(m, w, gamma, total=total)
+                theta = jax.tree_util.tree_map(
+                    lambda p, g: jnp.where(stop, p, p + eta * g), theta, direction
+                )
                 t = t + jnp.where(stop, 0, 1)
                 return (i + 1, theta, t, solved_at, stop, finite, buf, its, count)
 
+            if layer is not None:  # carried as (the other parameters, W): no slice of
+                # theta per step, W updated in place; joined again when the chunk returns
+                head, offset, rows, d = layer[:4]
+                end = offset + rows * d
+                block = theta[offset:end]
+                theta = (
+                    jnp.concatenate([theta[:offset], theta[end:]]),
+                    block if rows == 1 else block.reshape(rows, d),
+                )
             state = (
                 jnp.asarray(0),
                 theta,
@@ -301,11 +339,35 @@ def _chunk_builder(
             _, theta, t, solved_at, stopped, finite, buf, its, count = jax.lax.while_loop(
                 cond, body, state
             )
+            if layer is not None:
+                rest, W = theta
+                theta = jnp.concatenate([rest[:offset], W.ravel(), rest[offset:]])
             return theta, t, solved_at, stopped, finite, buf, its, count
 
         return run_chunk
 
     return build
+
+
+def _head_view(params: tuple, offset: int) -> jax.Array:
+    """The flat ``theta`` that a first-layer head reads, from ``(rest, W)``: ``W``'s block
+    is zeros, which the head never reads, so XLA removes it (no array of size ``p``)."""
+    rest, W = params
+    return jnp.concatenate([rest[:offset], jnp.zeros(W.size, W.dtype), rest[offset:]])
+
+
+def _norm(tree: Any) -> jax.Array:
+    """The Euclidean norm of an array, or of a tuple of arrays taken as one vector."""
+    leaves = jax.tree_util.tree_leaves(tree)
+    if len(leaves) == 1:
+        return jnp.linalg.norm(leaves[0])
+    return jnp.sqrt(sum(jnp.sum(leaf * leaf) for leaf in leaves))
+
+
+def _all_finite(tree: Any) -> jax.Array:
+    return jnp.all(
+        jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree_util.tree_leaves(tree)])
+    )
 
 
 # --------------------------------------------------------------------- the run
