@@ -318,7 +318,7 @@ def _chunk_builder(
 
             if layer is not None:  # carried as (the other parameters, W): no slice of
                 # theta per step, W updated in place; joined again when the chunk returns
-                head, offset, rows, d = layer[:4]
+                _, offset, rows, d = layer[:4]
                 end = offset + rows * d
                 block = theta[offset:end]
                 theta = (
